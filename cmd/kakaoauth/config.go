@@ -1,0 +1,328 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting, read from KAKAOAUTH_* environment variables.
+type config struct {
+	Addr            string
+	PublicURL       *url.URL
+	DatabaseURL     string
+	ClientID        string
+	ClientSecret    string
+	AdminKey        string
+	AppID           int64
+	AuthURL         string
+	APIURL          string
+	Audiences       []string // extra accepted ID-token audiences (native / JavaScript keys)
+	OIDC            bool
+	Scopes          []string
+	RedirectURIs    []string
+	ReturnTo        []string
+	AllowedOrigins  []string
+	TokenAudience   []string
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	RefreshGrace    time.Duration
+	FlowTTL         time.Duration
+	ShutdownTimeout time.Duration
+	KakaoTimeout    time.Duration
+	Secret          string
+	AccessCookie    string
+	RefreshCookie   string
+	CSRFCookie      string
+	SameSite        http.SameSite
+	ServiceName     string
+	LogLevel        string
+	LogFormat       string
+	EmulatorAddr    string
+}
+
+// setting documents one variable; the README's configuration table follows this list.
+type setting struct {
+	Name, Default, DevDefault, Meaning string
+}
+
+var settings = []setting{
+	{"KAKAOAUTH_ADDR", ":8080", "127.0.0.1:8080", "Listen address."},
+	{"KAKAOAUTH_PUBLIC_URL", "(required)", "http://<ADDR>", "Public origin of this server: `iss` of its tokens, base of the Kakao callback `<PUBLIC_URL>/auth/kakao/callback`. https, or http for loopback hosts only."},
+	{"KAKAOAUTH_DATABASE_URL", "sqlite:kakaoauth.db", "sqlite:kakaoauth-dev.db", "`sqlite:<path>`."},
+	{"KAKAOAUTH_SECRET", "(required)", "a fixed dev secret", "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies."},
+	{"KAKAOAUTH_KAKAO_CLIENT_ID", "(required)", "emulator's REST key", "Kakao REST API key (`client_id`)."},
+	{"KAKAOAUTH_KAKAO_CLIENT_SECRET", "", "emulator's secret", "Kakao client secret (sent in the form body)."},
+	{"KAKAOAUTH_KAKAO_ADMIN_KEY", "", "emulator's admin key", "Kakao admin key (unlink, webhook check)."},
+	{"KAKAOAUTH_KAKAO_APP_ID", "", "emulator's app id", "Kakao app id (numeric)."},
+	{"KAKAOAUTH_KAKAO_AUTH_URL", "https://kauth.kakao.com", "the emulator", "Kakao auth host; also the expected ID-token issuer."},
+	{"KAKAOAUTH_KAKAO_API_URL", "https://kapi.kakao.com", "the emulator", "Kakao API host."},
+	{"KAKAOAUTH_KAKAO_AUDIENCES", "", "", "Extra accepted ID-token `aud` values (native app key, JavaScript key)."},
+	{"KAKAOAUTH_KAKAO_OIDC", "true", "true", "Ask Kakao for an ID token (OpenID Connect must be on in the Kakao console)."},
+	{"KAKAOAUTH_KAKAO_SCOPES", "", "", "Extra consent items to ask for, comma-separated."},
+	{"KAKAOAUTH_KAKAO_TIMEOUT", "10s", "10s", "Deadline of each call to Kakao."},
+	{"KAKAOAUTH_REDIRECT_URIS", "", "http://localhost:3000/kakao/callback,http://127.0.0.1:3000/kakao/callback", "SPA flow: allowed `redirect_uri` values (exact)."},
+	{"KAKAOAUTH_RETURN_TO", "", "", "Browser flow: allowed `return_to` paths or URLs (exact); `/` always."},
+	{"KAKAOAUTH_ALLOWED_ORIGINS", "", "http://localhost:3000,http://127.0.0.1:3000", "Origins allowed CORS with credentials and cookie-authenticated posts; ours always."},
+	{"KAKAOAUTH_TOKEN_AUDIENCE", "PUBLIC_URL", "PUBLIC_URL", "`aud` of our access tokens, comma-separated."},
+	{"KAKAOAUTH_ACCESS_TTL", "15m", "15m", "Access-token lifetime."},
+	{"KAKAOAUTH_REFRESH_TTL", "720h", "720h", "Session (refresh-token family) absolute lifetime."},
+	{"KAKAOAUTH_REFRESH_GRACE", "10s", "10s", "A rotated refresh token answers its successor for this long; reuse after it revokes the session."},
+	{"KAKAOAUTH_FLOW_TTL", "10m", "10m", "Lifetime of a browser login attempt (state, nonce, PKCE)."},
+	{"KAKAOAUTH_COOKIE_ACCESS", "accessToken", "accessToken", "Access cookie name."},
+	{"KAKAOAUTH_COOKIE_REFRESH", "refreshToken", "refreshToken", "Refresh cookie name."},
+	{"KAKAOAUTH_COOKIE_CSRF", "csrfToken", "csrfToken", "CSRF double-submit cookie name (readable by scripts)."},
+	{"KAKAOAUTH_COOKIE_SAMESITE", "lax", "lax", "`lax`, `strict` or `none` (none needs https)."},
+	{"KAKAOAUTH_SERVICE_NAME", "kakaoauth", "kakaoauth", "Name shown in page titles."},
+	{"KAKAOAUTH_SHUTDOWN_TIMEOUT", "10s", "10s", "Time for in-flight requests at shutdown."},
+	{"KAKAOAUTH_LOG_LEVEL", "info", "info", "`debug`, `info`, `warn`, `error`."},
+	{"KAKAOAUTH_LOG_FORMAT", "json", "text", "`json` or `text`."},
+	{"KAKAOAUTH_EMULATOR_ADDR", "", "127.0.0.1:9911", "`dev` only: where the built-in Kakao emulator listens."},
+}
+
+// loadConfig reads the environment. In dev mode unset values take safe local defaults;
+// in serve mode a missing or unsafe value is an error naming the variable.
+func loadConfig(getenv func(string) string, dev bool) (config, error) {
+	get := func(name string) string {
+		v := strings.TrimSpace(getenv(name))
+		if v != "" {
+			return v
+		}
+		for _, s := range settings {
+			if s.Name == name {
+				d := s.Default
+				if dev {
+					d = s.DevDefault
+				}
+				if strings.HasPrefix(d, "(") || strings.Contains(d, "<") || d == "PUBLIC_URL" || strings.HasPrefix(d, "emulator") || strings.HasPrefix(d, "the emulator") || strings.HasPrefix(d, "a fixed") {
+					return ""
+				}
+				return d
+			}
+		}
+		return ""
+	}
+	var c config
+	var errs []string
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	}
+	c.Addr = get("KAKAOAUTH_ADDR")
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("KAKAOAUTH_ADDR", "want host:port, got %q", c.Addr)
+	}
+	if v := get("KAKAOAUTH_PUBLIC_URL"); v != "" {
+		u, err := checkURL(v, false)
+		if err != nil {
+			bad("KAKAOAUTH_PUBLIC_URL", "%v", err)
+		} else if u.Path != "" && u.Path != "/" {
+			bad("KAKAOAUTH_PUBLIC_URL", "must be an origin without a path, got %q", v)
+		} else {
+			u.Path = ""
+			c.PublicURL = u
+		}
+	} else if !dev {
+		bad("KAKAOAUTH_PUBLIC_URL", "required (the https origin of this server)")
+	}
+	c.DatabaseURL = get("KAKAOAUTH_DATABASE_URL")
+	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") || len(c.DatabaseURL) == len("sqlite:") {
+		bad("KAKAOAUTH_DATABASE_URL", "want sqlite:<path> (PostgreSQL is not supported yet), got %q", c.DatabaseURL)
+	}
+	c.Secret = getenv("KAKAOAUTH_SECRET")
+	if c.Secret == "" && dev {
+		c.Secret = devSecret
+	}
+	if len(c.Secret) < 32 {
+		bad("KAKAOAUTH_SECRET", "must be at least 32 characters (e.g. `openssl rand -base64 32`)")
+	} else if !dev && c.Secret == devSecret {
+		bad("KAKAOAUTH_SECRET", "is the public development secret; generate your own")
+	}
+	c.ClientID = get("KAKAOAUTH_KAKAO_CLIENT_ID")
+	if c.ClientID == "" && !dev {
+		bad("KAKAOAUTH_KAKAO_CLIENT_ID", "required (the REST API key of your Kakao app)")
+	}
+	c.ClientSecret = get("KAKAOAUTH_KAKAO_CLIENT_SECRET")
+	c.AdminKey = get("KAKAOAUTH_KAKAO_ADMIN_KEY")
+	if v := get("KAKAOAUTH_KAKAO_APP_ID"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			bad("KAKAOAUTH_KAKAO_APP_ID", "want a positive number, got %q", v)
+		}
+		c.AppID = n
+	}
+	for _, k := range []struct {
+		name string
+		dst  *string
+	}{{"KAKAOAUTH_KAKAO_AUTH_URL", &c.AuthURL}, {"KAKAOAUTH_KAKAO_API_URL", &c.APIURL}} {
+		v := get(k.name)
+		if v == "" {
+			continue
+		}
+		u, err := checkURL(v, false)
+		if err != nil {
+			bad(k.name, "%v", err)
+			continue
+		}
+		*k.dst = strings.TrimSuffix(u.String(), "/")
+	}
+	c.Audiences = list(get("KAKAOAUTH_KAKAO_AUDIENCES"))
+	c.OIDC = true
+	if v := get("KAKAOAUTH_KAKAO_OIDC"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("KAKAOAUTH_KAKAO_OIDC", "want true or false, got %q", v)
+		}
+		c.OIDC = b
+	}
+	c.Scopes = list(get("KAKAOAUTH_KAKAO_SCOPES"))
+	c.RedirectURIs = list(get("KAKAOAUTH_REDIRECT_URIS"))
+	for _, v := range c.RedirectURIs {
+		if _, err := checkURL(v, true); err != nil {
+			bad("KAKAOAUTH_REDIRECT_URIS", "%q: %v", v, err)
+		}
+	}
+	c.ReturnTo = list(get("KAKAOAUTH_RETURN_TO"))
+	for _, v := range c.ReturnTo {
+		if strings.HasPrefix(v, "/") {
+			if strings.HasPrefix(v, "//") || strings.Contains(v, `\`) {
+				bad("KAKAOAUTH_RETURN_TO", "%q is not a local path", v)
+			}
+			continue
+		}
+		if _, err := checkURL(v, true); err != nil {
+			bad("KAKAOAUTH_RETURN_TO", "%q: %v", v, err)
+		}
+	}
+	c.AllowedOrigins = list(get("KAKAOAUTH_ALLOWED_ORIGINS"))
+	for _, v := range c.AllowedOrigins {
+		u, err := checkURL(v, false)
+		if err != nil {
+			bad("KAKAOAUTH_ALLOWED_ORIGINS", "%q: %v", v, err)
+		} else if u.Path != "" || u.RawQuery != "" {
+			bad("KAKAOAUTH_ALLOWED_ORIGINS", "%q must be an origin (scheme://host[:port])", v)
+		}
+	}
+	c.TokenAudience = list(get("KAKAOAUTH_TOKEN_AUDIENCE"))
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"KAKAOAUTH_ACCESS_TTL", &c.AccessTTL}, {"KAKAOAUTH_REFRESH_TTL", &c.RefreshTTL},
+		{"KAKAOAUTH_REFRESH_GRACE", &c.RefreshGrace}, {"KAKAOAUTH_FLOW_TTL", &c.FlowTTL},
+		{"KAKAOAUTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"KAKAOAUTH_KAKAO_TIMEOUT", &c.KakaoTimeout},
+	} {
+		v := get(d.name)
+		n, err := time.ParseDuration(v)
+		if err != nil || n < 0 || (n == 0 && d.name != "KAKAOAUTH_REFRESH_GRACE") {
+			bad(d.name, "want a positive duration such as 15m, got %q", v)
+		}
+		*d.dst = n
+	}
+	if c.RefreshGrace > time.Minute {
+		bad("KAKAOAUTH_REFRESH_GRACE", "at most 1m (a long grace weakens reuse detection)")
+	}
+	if c.AccessTTL > 24*time.Hour {
+		bad("KAKAOAUTH_ACCESS_TTL", "at most 24h (access tokens cannot be revoked before they expire)")
+	}
+	c.AccessCookie = get("KAKAOAUTH_COOKIE_ACCESS")
+	c.RefreshCookie = get("KAKAOAUTH_COOKIE_REFRESH")
+	c.CSRFCookie = get("KAKAOAUTH_COOKIE_CSRF")
+	for _, n := range []string{c.AccessCookie, c.RefreshCookie, c.CSRFCookie} {
+		if !validCookieName(n) {
+			bad("KAKAOAUTH_COOKIE_*", "invalid cookie name %q", n)
+		}
+	}
+	switch v := strings.ToLower(get("KAKAOAUTH_COOKIE_SAMESITE")); v {
+	case "lax":
+		c.SameSite = http.SameSiteLaxMode
+	case "strict":
+		c.SameSite = http.SameSiteStrictMode
+	case "none":
+		c.SameSite = http.SameSiteNoneMode
+	default:
+		bad("KAKAOAUTH_COOKIE_SAMESITE", "want lax, strict or none, got %q", v)
+	}
+	c.ServiceName = get("KAKAOAUTH_SERVICE_NAME")
+	c.LogLevel = strings.ToLower(get("KAKAOAUTH_LOG_LEVEL"))
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("KAKAOAUTH_LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	c.LogFormat = strings.ToLower(get("KAKAOAUTH_LOG_FORMAT"))
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("KAKAOAUTH_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
+	}
+	c.EmulatorAddr = get("KAKAOAUTH_EMULATOR_ADDR")
+	if c.PublicURL != nil {
+		if c.SameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
+			bad("KAKAOAUTH_COOKIE_SAMESITE", "none needs an https KAKAOAUTH_PUBLIC_URL")
+		}
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return c, nil
+}
+
+// devSecret is the public secret of `kakaoauth dev`; serve refuses it.
+const devSecret = "kakaoauth-dev-secret-not-for-production-0000"
+
+func list(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// checkURL accepts an absolute https URL, or http for loopback hosts (so local setups work).
+func checkURL(v string, allowPath bool) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("not an absolute URL: %q", v)
+	}
+	if u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("must not have a fragment or user info: %q", v)
+	}
+	if !allowPath && u.RawQuery != "" {
+		return nil, fmt.Errorf("must not have a query: %q", v)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("http:// is only allowed for loopback hosts; use https: %q", v)
+		}
+	default:
+		return nil, fmt.Errorf("want https:// (or http:// on loopback): %q", v)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validCookieName(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

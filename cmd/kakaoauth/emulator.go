@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
+)
+
+// emulatorApp is the emulated Kakao app, from the same variables the server reads, so a server
+// and an emulator started with one environment agree.
+func emulatorApp(cfg config, getenv func(string) string) kakaotest.App {
+	app := kakaotest.DefaultApp()
+	if v := getenv("KAKAOAUTH_KAKAO_CLIENT_ID"); v != "" {
+		app.RESTKey = v
+	}
+	if v, ok := lookup(getenv, "KAKAOAUTH_KAKAO_CLIENT_SECRET"); ok {
+		app.ClientSecret = v
+	}
+	if v := getenv("KAKAOAUTH_KAKAO_ADMIN_KEY"); v != "" {
+		app.AdminKey = v
+	}
+	if v := getenv("KAKAOAUTH_KAKAO_APP_ID"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			app.AppID = n
+		}
+	}
+	app.RedirectURIs = append(app.RedirectURIs, cfg.RedirectURIs...)
+	if v := getenv("KAKAOAUTH_PUBLIC_URL"); v != "" {
+		app.RedirectURIs = append(app.RedirectURIs, strings.TrimSuffix(v, "/")+"/auth/kakao/callback")
+	}
+	app.OIDC = cfg.OIDC
+	return app
+}
+
+// lookup tells an empty value apart from an unset one: KAKAOAUTH_KAKAO_CLIENT_SECRET= turns the
+// emulated app's client secret off.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	if v != "" {
+		return v, true
+	}
+	if g, ok := any(getenv).(interface{ Lookup(string) (string, bool) }); ok {
+		return g.Lookup(name)
+	}
+	return "", false
+}
+
+// userFlags collects repeated -user "id,nickname[,email]" flags.
+type userFlags []kakaotest.User
+
+func (u *userFlags) String() string { return fmt.Sprint(len(*u)) }
+
+func (u *userFlags) Set(v string) error {
+	parts := strings.SplitN(v, ",", 3)
+	if len(parts) < 2 {
+		return errors.New(`want "id,nickname[,email]"`)
+	}
+	id, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("bad user id %q", parts[0])
+	}
+	usr := kakaotest.User{ID: id, Nickname: parts[1]}
+	if len(parts) == 3 && parts[2] != "" {
+		usr.Email, usr.EmailValid, usr.EmailVerified = parts[2], true, true
+	}
+	*u = append(*u, usr)
+	return nil
+}
+
+// runEmulator runs the Kakao emulator alone.
+func runEmulator(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9911", "listen address")
+	oidc := fs.Bool("oidc", true, "OpenID Connect on (ID tokens)")
+	consent := fs.String("consent", "profile_nickname:required,profile_image,account_email", "consent items, comma-separated, :required marks required ones")
+	auto := fs.Int64("auto-consent", 0, "answer every authorize request at once as this user id (load runs)")
+	issuer := fs.String("issuer", "", "ID-token issuer and discovery base URL (default http://<addr>)")
+	var users userFlags
+	fs.Var(&users, "user", `seed user "id,nickname[,email]" (repeatable; default: the built-in test users)`)
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, _ := loadConfig(getenv, true) // only the list and OIDC settings are used; no validation needed
+	cfg.OIDC = *oidc
+	app := emulatorApp(cfg, getenv)
+	app.ConsentItems = nil
+	for _, item := range list(*consent) {
+		id, req, _ := strings.Cut(item, ":")
+		app.ConsentItems = append(app.ConsentItems, kakaotest.ConsentItem{ID: id, Required: req == "required"})
+	}
+	seed := []kakaotest.User(users)
+	if len(seed) == 0 {
+		seed = kakaotest.DefaultUsers()
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	defer ln.Close()
+	base := "http://" + hostForURL(ln.Addr().String())
+	if *issuer != "" {
+		base = strings.TrimSuffix(*issuer, "/")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	emu := kakaotest.New(app, seed, kakaotest.Options{Issuer: base, Logger: log})
+	defer emu.Close()
+	if *auto != 0 {
+		emu.SetAutoConsent(*auto)
+	}
+	emu.Describe(stdout, base)
+	fmt.Fprintf(stdout, "listening: %s\n", base)
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

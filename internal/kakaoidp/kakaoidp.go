@@ -1,0 +1,119 @@
+// Package kakaoidp adapts the public kakao client to the domain: it turns a Kakao login (an
+// authorization code, later an SDK token) into an auth.Profile, and Kakao's errors into
+// auth.Error codes that the server can show.
+package kakaoidp
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/kakao"
+)
+
+// Provider implements auth.Identities with Kakao.
+type Provider struct {
+	Client *kakao.Client
+	// RequireIDToken makes a token response without an ID token an error (OIDC is on for the
+	// app, so a missing ID token means something is wrong at Kakao or in between).
+	RequireIDToken bool
+}
+
+// ExchangeCode trades the code; with an ID token the profile comes from its verified claims
+// (one round trip to Kakao), otherwise from /v2/user/me.
+func (p *Provider) ExchangeCode(ctx context.Context, ex auth.CodeExchange) (auth.Profile, error) {
+	tok, err := p.Client.Exchange(ctx, ex.Code, ex.RedirectURI, ex.CodeVerifier)
+	if err != nil {
+		return auth.Profile{}, MapError(err)
+	}
+	if tok.IDToken != "" {
+		c, err := p.Client.VerifyIDToken(ctx, tok.IDToken, ex.Nonce)
+		if err != nil {
+			return auth.Profile{}, MapError(err)
+		}
+		return auth.Profile{
+			Provider: auth.ProviderKakao, Subject: c.Subject, Nickname: c.Nickname,
+			// Kakao puts email in the ID token only when it is valid and verified.
+			Email: c.Email, EmailVerified: c.Email != "", ProfileImageURL: c.Picture,
+		}, nil
+	}
+	if p.RequireIDToken {
+		return auth.Profile{}, &auth.Error{Code: auth.ECodeKakaoError, Message: "Kakao answered without an ID token although OpenID Connect is on"}
+	}
+	u, err := p.Client.Me(ctx, tok.AccessToken, nil)
+	if err != nil {
+		return auth.Profile{}, MapError(err)
+	}
+	return ProfileOf(u), nil
+}
+
+// ProfileOf reads a profile from /v2/user/me: the email only when Kakao says it is valid and
+// verified, the larger profile image when there is one.
+func ProfileOf(u *kakao.User) auth.Profile {
+	p := auth.Profile{Provider: auth.ProviderKakao, Subject: strconv.FormatInt(u.ID, 10)}
+	if email, ok := u.VerifiedEmail(); ok {
+		p.Email, p.EmailVerified = email, true
+	}
+	if a := u.KakaoAccount; a != nil && a.Profile != nil {
+		p.Nickname = a.Profile.Nickname
+		p.ProfileImageURL = a.Profile.ProfileImageURL
+		if p.ProfileImageURL == "" {
+			p.ProfileImageURL = a.Profile.ThumbnailImageURL
+		}
+	}
+	return p
+}
+
+// MapError translates a Kakao failure into a domain error: the client's fault (a bad or reused
+// code) is 400, our configuration's fault is 502, an outage 503/504, and never 401 for an
+// upstream fault.
+func MapError(err error) error {
+	var ke *kakao.Error
+	if !errors.As(err, &ke) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &auth.Error{Code: auth.ECodeKakaoTimeout, Message: "Kakao did not answer in time", Err: err}
+		}
+		if errors.Is(err, context.Canceled) {
+			return &auth.Error{Code: auth.ECodeKakaoUnavailable, Message: "request cancelled", Err: err}
+		}
+		return &auth.Error{Code: auth.ECodeKakaoError, Message: "Kakao call failed", Err: err}
+	}
+	e := &auth.Error{KakaoCode: ke.Code(), Message: ke.Explain("en"), Err: err}
+	switch ke.Kind {
+	case kakao.KindBadCode, kakao.KindRedirectMismatch, kakao.KindBadRefreshToken, kakao.KindNotLinked:
+		e.Code = auth.ECodeInvalidGrant
+	case kakao.KindInvalidToken:
+		e.Code = auth.ECodeInvalidToken
+	case kakao.KindBadRequest:
+		e.Code = auth.ECodeInvalidRequest
+	case kakao.KindConsentRequired:
+		e.Code = auth.ECodeConsentRequired
+	case kakao.KindLoginRequired:
+		e.Code = auth.ECodeLoginRequired
+	case kakao.KindAccessDenied:
+		e.Code = auth.ECodeAccessDenied
+	case kakao.KindForbidden:
+		e.Code = auth.ECodeForbidden
+	case kakao.KindRateLimited:
+		e.Code = auth.ECodeRateLimited
+		e.RetryAfter = ke.RetryAfter
+		if e.RetryAfter <= 0 {
+			e.RetryAfter = time.Minute
+		}
+	case kakao.KindUnavailable:
+		e.Code = auth.ECodeKakaoUnavailable
+		e.RetryAfter = ke.RetryAfter
+		if e.RetryAfter <= 0 {
+			e.RetryAfter = 5 * time.Second
+		}
+	case kakao.KindTimeout:
+		e.Code = auth.ECodeKakaoTimeout
+	case kakao.KindBadClient, kakao.KindBadSecret, kakao.KindMisconfigured:
+		e.Code = auth.ECodeKakaoMisconfigured
+	default:
+		e.Code = auth.ECodeKakaoError
+	}
+	return e
+}

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
+	"github.com/kakaoauth/kakaoauth/internal/web"
+	"github.com/kakaoauth/kakaoauth/kakao"
+)
+
+// flowState is what the sealed flow cookie carries between login and callback.
+type flowState struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	ReturnTo string `json:"r"`
+	// Auto marks an attempt that asked Kakao with prompt=none on its own: if Kakao needs the
+	// person, the server starts an interactive attempt instead of showing an error.
+	Auto bool `json:"a,omitempty"`
+}
+
+const (
+	flowPurpose     = "kakaoauth-flow"
+	returningCookie = "kakaoauth_returning"
+)
+
+func (s *Server) flowCookieName() string {
+	if s.cfg.Cookies.Secure {
+		return "__Host-kakaoauth-flow"
+	}
+	return "kakaoauth-flow"
+}
+
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+var validPrompts = map[string]bool{"login": true, "none": true, "select_account": true, "create": true}
+
+// handleLogin starts the browser flow: a sealed flow cookie and a redirect to Kakao.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	returnTo := q.Get("return_to")
+	if len(q["return_to"]) != 1 || !s.returnTo[returnTo] {
+		returnTo = ""
+	}
+	fs := flowState{State: randomToken(), Nonce: randomToken(), Verifier: kakao.NewCodeVerifier(), ReturnTo: returnTo}
+	var prompt []string
+	if p := q.Get("prompt"); validPrompts[p] {
+		prompt = []string{p}
+	} else if q.Get("interactive") == "" {
+		// A browser that has signed in before goes through without a click where Kakao allows.
+		if c, err := r.Cookie(returningCookie); err == nil && c.Value == "1" {
+			prompt, fs.Auto = []string{"none"}, true
+		}
+	}
+	payload, _ := json.Marshal(fs)
+	exp := s.cfg.Now().Add(s.cfg.FlowTTL)
+	sealed, err := s.cfg.Sealer.Seal(flowPurpose, payload, exp)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: s.flowCookieName(), Value: sealed, Path: "/", MaxAge: int(s.cfg.FlowTTL / time.Second),
+		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode,
+	})
+	target := s.cfg.Kakao.AuthCodeURL(kakao.AuthorizeParams{
+		RedirectURI: s.callback, State: fs.State, Nonce: fs.Nonce, CodeVerifier: fs.Verifier,
+		Scopes: s.cfg.Scopes, OIDC: s.cfg.OIDC, Prompt: prompt,
+	})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, target, http.StatusFound)
+}
+
+// handleCallback ends the browser flow. Requests that do not belong to a flow this browser
+// started (no, forged or replayed state) get a 400 page at once; outcomes of a real attempt
+// redirect (303) to a clean URL whose fragment puts focus on the result's heading.
+func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	q := r.URL.Query()
+	for _, k := range []string{"state", "code", "error"} {
+		if len(q[k]) > 1 {
+			s.renderError(w, r, auth.Errorf(auth.ECodeInvalidRequest, "repeated %s parameter", k))
+			return
+		}
+	}
+	state := q.Get("state")
+	if state == "" {
+		s.renderError(w, r, auth.Errorf(auth.ECodeInvalidGrant, "callback without state"))
+		return
+	}
+	c, err := r.Cookie(s.flowCookieName())
+	if err != nil || c.Value == "" {
+		s.renderError(w, r, auth.Errorf(auth.ECodeInvalidGrant, "no login in progress in this browser"))
+		return
+	}
+	now := s.cfg.Now()
+	payload, err := s.cfg.Sealer.Open(flowPurpose, c.Value, now)
+	var fs flowState
+	if err == nil {
+		err = json.Unmarshal(payload, &fs)
+	}
+	if err != nil {
+		s.clearFlowCookie(w)
+		s.renderError(w, r, auth.Errorf(auth.ECodeInvalidGrant, "login attempt expired or invalid"))
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(state), []byte(fs.State)) != 1 {
+		s.renderError(w, r, auth.Errorf(auth.ECodeInvalidGrant, "state does not match this browser's login"))
+		return
+	}
+	sum := sha256.Sum256([]byte("state\x00" + fs.State))
+	first, err := s.cfg.Service.ConsumeOnce(r.Context(), sum[:], now.Add(s.cfg.FlowTTL))
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.clearFlowCookie(w)
+	if !first {
+		s.renderError(w, r, auth.Errorf(auth.ECodeInvalidGrant, "state already used"))
+		return
+	}
+
+	if e := q.Get("error"); e != "" {
+		mapped := auth.Errorf(auth.ECodeKakaoError, "unknown Kakao error %q", clip(e, 64))
+		if ke := kakao.ParseRedirectError(q); ke != nil {
+			mapped = asError(kakaoidp.MapError(ke))
+		}
+		if fs.Auto && (mapped.Code == auth.ECodeLoginRequired || mapped.Code == auth.ECodeConsentRequired) {
+			v := url.Values{"interactive": {"1"}}
+			if fs.ReturnTo != "" {
+				v.Set("return_to", fs.ReturnTo)
+			}
+			http.Redirect(w, r, "/auth/kakao/login?"+v.Encode(), http.StatusSeeOther)
+			return
+		}
+		s.redirectError(w, r, mapped)
+		return
+	}
+	code := q.Get("code")
+	if code == "" || len(code) > 1024 {
+		s.redirectError(w, r, auth.Errorf(auth.ECodeInvalidRequest, "callback without code"))
+		return
+	}
+	res, err := s.cfg.Service.LoginWithCode(r.Context(), auth.CodeExchange{
+		Code: code, RedirectURI: s.callback, CodeVerifier: fs.Verifier, Nonce: fs.Nonce,
+	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: clientIP(r), Flow: "browser"})
+	if err != nil {
+		s.redirectError(w, r, asError(err))
+		return
+	}
+	setLogUser(r, res.User.ID)
+	s.setSessionCookies(w, res.Tokens, res.Session.ID)
+	http.SetCookie(w, &http.Cookie{Name: returningCookie, Value: "1", Path: "/auth/kakao", MaxAge: 400 * 24 * 3600,
+		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
+	target := fs.ReturnTo
+	if target == "" || target == "/" {
+		target = "/?result=signed-in#page-heading"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func (s *Server) clearFlowCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: s.flowCookieName(), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
+}
+
+var kakaoCodePattern = regexp.MustCompile(`^(KOE[0-9]{3}|-[0-9]{1,5})$`)
+
+// redirectError sends the person to the error page of e with a clean URL.
+func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, e *auth.Error) {
+	s.logError(r, e, statusOf[e.Code])
+	v := url.Values{"code": {pageCode(e.Code)}}
+	if kakaoCodePattern.MatchString(e.KakaoCode) {
+		v.Set("kakao_code", e.KakaoCode)
+	}
+	if lang := r.URL.Query().Get("lang"); lang == "en" || lang == "ko" {
+		v.Set("lang", lang)
+	}
+	http.Redirect(w, r, "/auth/error?"+v.Encode()+"#page-heading", http.StatusSeeOther)
+}
+
+// handleErrorPage shows a known error page (the target of redirectError).
+func (s *Server) handleErrorPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	code := q.Get("code")
+	if !web.KnownErrorPage(code) {
+		code = "invalid_request"
+	}
+	kc := q.Get("kakao_code")
+	if !kakaoCodePattern.MatchString(kc) {
+		kc = ""
+	}
+	status, ok := pageStatus[code]
+	if !ok {
+		status = http.StatusBadRequest
+	}
+	var retry time.Duration
+	if code == "rate_limited" {
+		retry = time.Minute
+		w.Header().Set("Retry-After", "60")
+	}
+	s.cfg.Pages.Error(w, r, status, web.ErrorPage{
+		Lang: web.Lang(r), Code: code, KakaoCode: kc, RetryAfter: retry, RetryURL: "/auth/kakao/login",
+	})
+}
+
+// handleIndex is the login page, or the signed-in page for a browser with a valid session.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(r)
+	result := r.URL.Query().Get("result")
+	if c, err := r.Cookie(s.cfg.Cookies.AccessName); err == nil && c.Value != "" {
+		u, cl, err := s.cfg.Service.Authenticate(r.Context(), c.Value)
+		if err == nil {
+			setLogUser(r, u.ID)
+			s.cfg.Pages.Account(w, r, http.StatusOK, web.AccountPage{
+				Lang: lang, JustSignedIn: result == "signed-in", Nickname: u.Nickname, Email: u.Email,
+				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: "/auth/logout", LogoutAllURL: "/auth/logout?all=true",
+			})
+			return
+		}
+		if auth.ErrorCode(err) != auth.ECodeInvalidToken {
+			s.renderError(w, r, err)
+			return
+		}
+	}
+	outcome := ""
+	if result == "signed-out" || result == "signed-out-all" {
+		outcome = result
+	}
+	loginURL := "/auth/kakao/login"
+	if lang == "en" && strings.Contains(r.URL.RawQuery, "lang=en") {
+		loginURL += "?lang=en"
+	}
+	s.cfg.Pages.Login(w, r, http.StatusOK, web.LoginPage{Lang: lang, LoginURL: loginURL, Outcome: outcome})
+}

@@ -1,0 +1,45 @@
+package server
+
+import "net/http"
+
+// routes lists the whole HTTP surface in one place.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(path string, methods ...string) func(method string, h http.HandlerFunc) {
+		// The bare path answers every other method with a JSON 405 and an Allow header.
+		mux.Handle(path, s.methodNotAllowed(methods))
+		return func(method string, h http.HandlerFunc) { mux.Handle(method+" "+path, h) }
+	}
+
+	root := route("/{$}", "GET", "HEAD")
+	root("GET", s.handleIndex)
+
+	mux.Handle("GET /static/", s.cfg.Pages.Static())
+
+	route("/auth/kakao/login", "GET")("GET", s.handleLogin)
+	route("/auth/kakao/callback", "GET")("GET", s.handleCallback)
+	route("/auth/error", "GET")("GET", s.handleErrorPage)
+	route("/auth/kakao/token", "POST", "OPTIONS")("POST", s.handleToken)
+	route("/auth/token/refresh", "POST", "OPTIONS")("POST", s.handleRefresh)
+	route("/auth/token/verify", "POST", "OPTIONS")("POST", s.handleVerify)
+	route("/auth/logout", "POST", "OPTIONS")("POST", s.handleLogout)
+	route("/auth/me", "GET", "OPTIONS")("GET", s.handleMe)
+
+	route("/.well-known/jwks.json", "GET")("GET", s.handleJWKS)
+	route("/.well-known/openid-configuration", "GET")("GET", s.handleDiscovery)
+	route("/healthz", "GET")("GET", s.handleHealthz)
+	route("/readyz", "GET")("GET", s.handleReadyz)
+
+	if s.cfg.Extra != nil {
+		s.cfg.Extra(mux)
+	}
+	mux.Handle("/", s.notFound())
+
+	var h http.Handler = mux
+	h = s.cors(h)
+	h = s.limitBody(h)
+	h = s.securityHeaders(h)
+	h = s.logRequests(h)
+	h = s.recoverPanics(h)
+	return h
+}

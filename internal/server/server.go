@@ -1,0 +1,149 @@
+// Package server is kakaoauth's HTTP surface: routes.go lists every route; handlers translate
+// between HTTP and the auth domain; errors become the JSON or page answers of the contract.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/web"
+	"github.com/kakaoauth/kakaoauth/kakao"
+)
+
+// Sealer encrypts small payloads for cookies (internal/tokens).
+type Sealer interface {
+	Seal(purpose string, payload []byte, expires time.Time) (string, error)
+	Open(purpose, text string, now time.Time) ([]byte, error)
+}
+
+// CSRF makes and checks signed double-submit tokens bound to a session (internal/tokens).
+type CSRF interface {
+	CSRFToken(binding string) string
+	CheckCSRF(binding, token string) bool
+}
+
+// Authorizer builds Kakao authorize URLs (the kakao client).
+type Authorizer interface {
+	AuthCodeURL(p kakao.AuthorizeParams) string
+}
+
+// CookieConfig names and shapes the session cookies.
+type CookieConfig struct {
+	AccessName  string        // default "accessToken"
+	RefreshName string        // default "refreshToken"
+	CSRFName    string        // default "csrfToken" (readable by scripts: double submit)
+	SameSite    http.SameSite // default Lax
+	Secure      bool          // true unless the public URL is http on a loopback host
+}
+
+// Config is everything the HTTP layer needs; main wires it.
+type Config struct {
+	Service   *auth.Service
+	Kakao     Authorizer
+	Sealer    Sealer
+	CSRF      CSRF
+	Pages     *web.Renderer
+	JWKS      func() []byte
+	PublicURL *url.URL // our origin; iss of our tokens
+	// Audience of our access tokens (for the discovery document).
+	Audience []string
+	// RedirectURIs is the SPA flow's allowlist of Kakao redirect URIs (exact match).
+	RedirectURIs []string
+	// ReturnTo is the browser flow's allowlist of return paths or URLs (exact match); "/" is
+	// always allowed.
+	ReturnTo []string
+	// AllowedOrigins may call the API with credentials (CORS) and make cookie-authenticated
+	// state changes; our own origin is always allowed.
+	AllowedOrigins []string
+	AccessTTL      time.Duration
+	FlowTTL        time.Duration // lifetime of a browser login attempt, default 10 minutes
+	Cookies        CookieConfig
+	OIDC           bool     // ask Kakao for an ID token (scope openid)
+	Scopes         []string // extra Kakao consent items to ask for
+	MaxBodyBytes   int64    // default 64 KiB
+	Logger         *slog.Logger
+	Now            func() time.Time
+	// Ready reports whether dependencies (database, keys) are usable, for /readyz.
+	Ready func(ctx context.Context) error
+	// Extra lets main mount more routes (metrics, emulator) on the same mux.
+	Extra func(mux *http.ServeMux)
+}
+
+// Server serves the HTTP API and pages.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	origins   map[string]bool
+	redirects map[string]bool
+	returnTo  map[string]bool
+	callback  string
+	handler   http.Handler
+	discovery []byte
+}
+
+// New builds the server and its routes.
+func New(cfg Config) *Server {
+	if cfg.Cookies.AccessName == "" {
+		cfg.Cookies.AccessName = "accessToken"
+	}
+	if cfg.Cookies.RefreshName == "" {
+		cfg.Cookies.RefreshName = "refreshToken"
+	}
+	if cfg.Cookies.CSRFName == "" {
+		cfg.Cookies.CSRFName = "csrfToken"
+	}
+	if cfg.Cookies.SameSite == 0 {
+		cfg.Cookies.SameSite = http.SameSiteLaxMode
+	}
+	if cfg.FlowTTL <= 0 {
+		cfg.FlowTTL = 10 * time.Minute
+	}
+	if cfg.AccessTTL <= 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg: cfg, log: cfg.Logger,
+		origins:   map[string]bool{origin(cfg.PublicURL): true},
+		redirects: map[string]bool{},
+		returnTo:  map[string]bool{"/": true},
+	}
+	for _, o := range cfg.AllowedOrigins {
+		s.origins[o] = true
+	}
+	for _, u := range cfg.RedirectURIs {
+		s.redirects[u] = true
+	}
+	for _, u := range cfg.ReturnTo {
+		s.returnTo[u] = true
+	}
+	s.callback = cfg.PublicURL.String() + "/auth/kakao/callback"
+	s.discovery = s.discoveryDocument()
+	s.handler = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// CallbackURL is the browser flow's redirect URI, to register at Kakao.
+func (s *Server) CallbackURL() string { return s.callback }
+
+func origin(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}

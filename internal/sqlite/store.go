@@ -1,0 +1,627 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+)
+
+// userCols selects a user as scanUser reads it; the query joins kakaoJoin.
+const userCols = `u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
+	u.created_at, u.updated_at, u.last_login_at, COALESCE(i.subject, '')`
+
+const kakaoJoin = `LEFT JOIN identities i ON i.user_id = u.id AND i.provider = 'kakao'`
+
+const sessionCols = `s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at,
+	s.user_agent, s.ip, s.flow`
+
+// prepare compiles the statements of the hot paths once.
+func (db *DB) prepare(ctx context.Context) error {
+	w := []struct {
+		dst  **sql.Stmt
+		pool *sql.DB
+		sql  string
+	}{
+		// Finds the user of an identity and updates the profile in one statement; no row means a
+		// first login. UpdatedAt moves only when a profile field changes.
+		{&db.loginUpdate, db.write, `UPDATE users SET
+			updated_at = CASE WHEN nickname IS ?1 AND email IS ?2 AND email_verified IS ?3
+				AND profile_image_url IS ?4 THEN updated_at ELSE ?5 END,
+			nickname = ?1, email = ?2, email_verified = ?3, profile_image_url = ?4, last_login_at = ?5
+			WHERE id = (SELECT user_id FROM identities WHERE provider = ?6 AND subject = ?7)
+			RETURNING id, nickname, email, email_verified, profile_image_url, created_at, updated_at,
+				last_login_at, COALESCE((SELECT subject FROM identities
+					WHERE user_id = users.id AND provider = 'kakao'), '')`},
+		{&db.insertUser, db.write, `INSERT INTO users (id, nickname, email, email_verified,
+			profile_image_url, created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.insertIdent, db.write, `INSERT INTO identities (provider, subject, user_id, created_at)
+			VALUES (?, ?, ?, ?)`},
+		{&db.insertSession, db.write, `INSERT INTO sessions (id, user_id, created_at, last_used_at,
+			expires_at, revoked_at, user_agent, ip, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.insertToken, db.write, `INSERT INTO refresh_tokens (hash, session_id, parent_hash,
+			generation, created_at, expires_at, rotated_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		// Everything Rotate needs to decide, in one indexed lookup.
+		{&db.rotateSelect, db.write, `SELECT rt.generation, rt.expires_at, rt.rotated_at, rt.revoked_at,
+			` + sessionCols + `, ` + userCols + `
+			FROM refresh_tokens rt
+			JOIN sessions s ON s.id = rt.session_id
+			JOIN users u ON u.id = s.user_id
+			` + kakaoJoin + `
+			WHERE rt.hash = ?`},
+		{&db.markRotated, db.write, `UPDATE refresh_tokens SET rotated_at = ?
+			WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`},
+		{&db.touchSession, db.write, `UPDATE sessions SET last_used_at = ? WHERE id = ?`},
+		{&db.leafToken, db.write, `SELECT generation, expires_at FROM refresh_tokens
+			WHERE session_id = ? AND rotated_at IS NULL AND revoked_at IS NULL
+			ORDER BY generation DESC LIMIT 1`},
+		{&db.revokeSess, db.write, `UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?1)
+			WHERE id = ?2 AND (?3 = '' OR user_id = ?3)`},
+		{&db.revokeTokens, db.write, `UPDATE refresh_tokens SET revoked_at = ?
+			WHERE session_id = ? AND revoked_at IS NULL`},
+		{&db.userBySession, db.read, `SELECT ` + userCols + `
+			FROM sessions s
+			JOIN users u ON u.id = s.user_id
+			` + kakaoJoin + `
+			WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`},
+		{&db.userByID, db.read, `SELECT ` + userCols + ` FROM users u ` + kakaoJoin + ` WHERE u.id = ?`},
+	}
+	for _, s := range w {
+		st, err := s.pool.PrepareContext(ctx, s.sql)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", s.sql, err)
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// userScan holds the destinations of userCols.
+type userScan struct {
+	u                             auth.User
+	created, updated, lastLoginAt int64
+}
+
+func (s *userScan) dest() []any {
+	return []any{&s.u.ID, &s.u.Nickname, &s.u.Email, &s.u.EmailVerified, &s.u.ProfileImageURL,
+		&s.created, &s.updated, &s.lastLoginAt, &s.u.KakaoID}
+}
+
+func (s *userScan) user() auth.User {
+	s.u.CreatedAt, s.u.UpdatedAt, s.u.LastLoginAt = fromNano(s.created), fromNano(s.updated), fromNano(s.lastLoginAt)
+	return s.u
+}
+
+func scanUser(r scanner) (auth.User, error) {
+	var s userScan
+	if err := r.Scan(s.dest()...); err != nil {
+		return auth.User{}, err
+	}
+	return s.user(), nil
+}
+
+// sessionScan holds the destinations of sessionCols.
+type sessionScan struct {
+	s                          auth.Session
+	created, lastUsed, expires int64
+	revoked                    sql.NullInt64
+}
+
+func (s *sessionScan) dest() []any {
+	return []any{&s.s.ID, &s.s.UserID, &s.created, &s.lastUsed, &s.expires, &s.revoked,
+		&s.s.UserAgent, &s.s.IP, &s.s.Flow}
+}
+
+func (s *sessionScan) session() auth.Session {
+	s.s.CreatedAt, s.s.LastUsedAt, s.s.ExpiresAt = fromNano(s.created), fromNano(s.lastUsed), fromNano(s.expires)
+	s.s.RevokedAt = fromNull(s.revoked)
+	return s.s
+}
+
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// LoginUser finds or creates the user of p's identity, updates its profile and stores sess with its
+// first refresh token rt, in one transaction. Transactions on the single writer connection are
+// serialized, so concurrent first logins of one identity create one user: the second finds the
+// identity the first committed. sess.ID is kept when set and generated otherwise; CreatedAt and
+// LastUsedAt default to now, and rt.ExpiresAt is capped at sess.ExpiresAt.
+func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, rt auth.RefreshToken, now time.Time) (auth.User, bool, error) {
+	if p.Provider == "" || p.Subject == "" {
+		return auth.User{}, false, errors.New("sqlite: login user: empty provider or subject")
+	}
+	if len(rt.Hash) == 0 {
+		return auth.User{}, false, errors.New("sqlite: login user: empty refresh-token hash")
+	}
+	if sess.ID == "" {
+		id, err := newID()
+		if err != nil {
+			return auth.User{}, false, fmt.Errorf("sqlite: login user: session id: %w", err)
+		}
+		sess.ID = id
+	}
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = now
+	}
+	if sess.LastUsedAt.IsZero() {
+		sess.LastUsedAt = now
+	}
+	if rt.CreatedAt.IsZero() {
+		rt.CreatedAt = now
+	}
+	if rt.ExpiresAt.IsZero() || rt.ExpiresAt.After(sess.ExpiresAt) {
+		rt.ExpiresAt = sess.ExpiresAt
+	}
+	rt.SessionID = sess.ID
+	n := now.UnixNano()
+
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return auth.User{}, false, fmt.Errorf("sqlite: login user: %w", err)
+	}
+	defer tx.Rollback()
+
+	created := false
+	u, err := scanUser(tx.StmtContext(ctx, db.loginUpdate).QueryRowContext(ctx,
+		p.Nickname, p.Email, p.EmailVerified, p.ProfileImageURL, n, p.Provider, p.Subject))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		id, err := newID()
+		if err != nil {
+			return auth.User{}, false, fmt.Errorf("sqlite: login user: user id: %w", err)
+		}
+		if _, err := tx.StmtContext(ctx, db.insertUser).ExecContext(ctx, id, p.Nickname, p.Email,
+			p.EmailVerified, p.ProfileImageURL, n, n, n); err != nil {
+			return auth.User{}, false, fmt.Errorf("sqlite: login user: insert user: %w", err)
+		}
+		if _, err := tx.StmtContext(ctx, db.insertIdent).ExecContext(ctx, p.Provider, p.Subject, id, n); err != nil {
+			return auth.User{}, false, fmt.Errorf("sqlite: login user: insert identity: %w", err)
+		}
+		u = auth.User{ID: id, Nickname: p.Nickname, Email: p.Email, EmailVerified: p.EmailVerified,
+			ProfileImageURL: p.ProfileImageURL, CreatedAt: fromNano(n), UpdatedAt: fromNano(n), LastLoginAt: fromNano(n)}
+		if p.Provider == auth.ProviderKakao {
+			u.KakaoID = p.Subject
+		}
+		created = true
+	case err != nil:
+		return auth.User{}, false, fmt.Errorf("sqlite: login user: find identity: %w", err)
+	}
+	sess.UserID = u.ID
+	if err := insertSession(ctx, tx, db, sess, rt); err != nil {
+		return auth.User{}, false, fmt.Errorf("sqlite: login user: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return auth.User{}, false, fmt.Errorf("sqlite: login user: commit: %w", err)
+	}
+	return u, created, nil
+}
+
+func insertSession(ctx context.Context, tx *sql.Tx, db *DB, sess auth.Session, rt auth.RefreshToken) error {
+	if _, err := tx.StmtContext(ctx, db.insertSession).ExecContext(ctx, sess.ID, sess.UserID,
+		nano(sess.CreatedAt), nano(sess.LastUsedAt), nano(sess.ExpiresAt), nullNano(sess.RevokedAt),
+		sess.UserAgent, sess.IP, sess.Flow); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("insert session %q: id already exists: %w", sess.ID, err)
+		}
+		return fmt.Errorf("insert session: %w", err)
+	}
+	if err := insertToken(ctx, tx, db, rt); err != nil {
+		return err
+	}
+	return nil
+}
+
+func insertToken(ctx context.Context, tx *sql.Tx, db *DB, rt auth.RefreshToken) error {
+	if _, err := tx.StmtContext(ctx, db.insertToken).ExecContext(ctx, rt.Hash, rt.SessionID,
+		rt.ParentHash, rt.Generation, nano(rt.CreatedAt), nano(rt.ExpiresAt),
+		nullNano(rt.RotatedAt), nullNano(rt.RevokedAt)); err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("insert refresh token: hash or generation already stored: %w", err)
+		}
+		return fmt.Errorf("insert refresh token: %w", err)
+	}
+	return nil
+}
+
+// User returns a user by id.
+func (db *DB) User(ctx context.Context, id string) (auth.User, error) {
+	u, err := scanUser(db.userByID.QueryRowContext(ctx, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.User{}, auth.ErrNotFound
+	}
+	if err != nil {
+		return auth.User{}, fmt.Errorf("sqlite: user: %w", err)
+	}
+	return u, nil
+}
+
+// UserBySession returns the user of an active session of userID, in one indexed query on a reader.
+func (db *DB) UserBySession(ctx context.Context, userID, sessionID string, now time.Time) (auth.User, error) {
+	u, err := scanUser(db.userBySession.QueryRowContext(ctx, sessionID, userID, now.UnixNano()))
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.User{}, auth.ErrNotFound
+	}
+	if err != nil {
+		return auth.User{}, fmt.Errorf("sqlite: user by session: %w", err)
+	}
+	return u, nil
+}
+
+// Rotate exchanges a refresh token in one write transaction: one lookup decides, and only
+// Rotated (three writes) and Reused (two writes) change anything. Checks run in this order:
+// revoked, expired (token or session; grace never extends either), rotated (grace replay or
+// reuse), active.
+func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateResult, error) {
+	if len(req.Hash) == 0 || len(req.SuccessorHash) == 0 {
+		return auth.RotateResult{}, errors.New("sqlite: rotate: empty token hash")
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
+	}
+	defer tx.Rollback()
+
+	var (
+		gen            int
+		tokExp         int64
+		tokRot, tokRev sql.NullInt64
+		ss             sessionScan
+		us             userScan
+		res            auth.RotateResult
+		now            = req.Now.UnixNano()
+		dest           = append([]any{&gen, &tokExp, &tokRot, &tokRev}, ss.dest()...)
+	)
+	dest = append(dest, us.dest()...)
+	err = tx.StmtContext(ctx, db.rotateSelect).QueryRowContext(ctx, req.Hash).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.RotateResult{Outcome: auth.NotFound}, nil
+	}
+	if err != nil {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: find token: %w", err)
+	}
+	res.Session = ss.session()
+	res.Generation = gen
+	sessExp := ss.expires
+
+	switch {
+	case ss.revoked.Valid || tokRev.Valid:
+		res.Outcome = auth.Revoked
+		return res, nil
+	case now >= tokExp || now >= sessExp:
+		res.Outcome = auth.Expired
+		return res, nil
+	case tokRot.Valid && now-tokRot.Int64 < int64(req.Grace):
+		// Grace replay: answer the family's current token again, without writing.
+		var leafGen int
+		var leafExp int64
+		err := tx.StmtContext(ctx, db.leafToken).QueryRowContext(ctx, res.Session.ID).Scan(&leafGen, &leafExp)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res.Outcome = auth.Revoked
+			return res, nil
+		case err != nil:
+			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: find current token: %w", err)
+		case now >= leafExp:
+			res.Outcome = auth.Expired
+			return res, nil
+		}
+		res.Outcome = auth.GraceReplay
+		res.User = us.user()
+		res.CurrentGeneration = leafGen
+		res.SuccessorExpiresAt = fromNano(leafExp)
+		return res, nil
+	case tokRot.Valid:
+		// Reuse after grace: revoke the whole family and commit that, whatever the caller does next.
+		if err := revokeSession(ctx, tx, db, res.Session.ID, now); err != nil {
+			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: revoke family: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: commit revocation: %w", err)
+		}
+		res.Outcome = auth.Reused
+		res.Session.RevokedAt = req.Now.UTC()
+		return res, nil
+	}
+
+	// Active: mark it rotated, store the successor and touch the session.
+	r, err := tx.StmtContext(ctx, db.markRotated).ExecContext(ctx, now, req.Hash)
+	if err != nil {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: mark rotated: %w", err)
+	}
+	if n, err := r.RowsAffected(); err != nil || n != 1 {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: mark rotated changed %d rows: %v", n, err)
+	}
+	exp := req.ExpiresAt
+	if exp.IsZero() || exp.After(res.Session.ExpiresAt) {
+		exp = res.Session.ExpiresAt
+	}
+	succ := auth.RefreshToken{Hash: req.SuccessorHash, SessionID: res.Session.ID, ParentHash: req.Hash,
+		Generation: gen + 1, CreatedAt: req.Now, ExpiresAt: exp}
+	if err := insertToken(ctx, tx, db, succ); err != nil {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
+	}
+	if _, err := tx.StmtContext(ctx, db.touchSession).ExecContext(ctx, now, res.Session.ID); err != nil {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: touch session: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: commit: %w", err)
+	}
+	res.Outcome = auth.Rotated
+	res.User = us.user()
+	res.Session.LastUsedAt = fromNano(now)
+	res.CurrentGeneration = gen + 1
+	res.SuccessorExpiresAt = fromNano(nano(exp))
+	return res, nil
+}
+
+// revokeSession revokes a session (keeping an earlier revocation time) and its tokens.
+func revokeSession(ctx context.Context, tx *sql.Tx, db *DB, sessionID string, now int64) error {
+	_, err := revokeSessionOf(ctx, tx, db, "", sessionID, now)
+	return err
+}
+
+// revokeSessionOf is revokeSession limited to a session of userID ("" matches any); it reports
+// whether such a session exists.
+func revokeSessionOf(ctx context.Context, tx *sql.Tx, db *DB, userID, sessionID string, now int64) (bool, error) {
+	r, err := tx.StmtContext(ctx, db.revokeSess).ExecContext(ctx, now, sessionID, userID)
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if _, err := tx.StmtContext(ctx, db.revokeTokens).ExecContext(ctx, now, sessionID); err != nil {
+		return false, fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	return true, nil
+}
+
+// SessionByRefresh returns the session of a stored refresh-token hash, in any state.
+func (db *DB) SessionByRefresh(ctx context.Context, hash []byte) (auth.Session, error) {
+	var ss sessionScan
+	err := db.read.QueryRowContext(ctx, `SELECT `+sessionCols+`
+		FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE rt.hash = ?`, hash).Scan(ss.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Session{}, auth.ErrNotFound
+	}
+	if err != nil {
+		return auth.Session{}, fmt.Errorf("sqlite: session by refresh token: %w", err)
+	}
+	return ss.session(), nil
+}
+
+// Sessions lists a user's active sessions, newest first.
+func (db *DB) Sessions(ctx context.Context, userID string, now time.Time) ([]auth.Session, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s
+		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+		ORDER BY s.created_at DESC, s.id DESC`, userID, now.UnixNano())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.Session
+	for rows.Next() {
+		var ss sessionScan
+		if err := rows.Scan(ss.dest()...); err != nil {
+			return nil, fmt.Errorf("sqlite: sessions: %w", err)
+		}
+		out = append(out, ss.session())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: sessions: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeSession revokes one session and its tokens. Revoking a revoked session keeps its first
+// revocation time and is not an error.
+func (db *DB) RevokeSession(ctx context.Context, userID, sessionID string, now time.Time) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
+	defer tx.Rollback()
+	ok, err := revokeSessionOf(ctx, tx, db, userID, sessionID, now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if !ok {
+		return auth.ErrNotFound
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: revoke session: commit: %w", err)
+	}
+	return nil
+}
+
+// RevokeUserSessions revokes every unrevoked session of a user and its tokens, and returns how
+// many of those sessions were active (not yet expired) at now.
+func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Time) (int, error) {
+	n := now.UnixNano()
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+	}
+	defer tx.Rollback()
+	var active int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions
+		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`, userID, n).Scan(&active); err != nil {
+		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?1
+		WHERE revoked_at IS NULL AND session_id IN
+			(SELECT id FROM sessions WHERE user_id = ?2 AND revoked_at IS NULL)`, n, userID); err != nil {
+		return 0, fmt.Errorf("sqlite: revoke user sessions: tokens: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE user_id = ? AND revoked_at IS NULL`, n, userID); err != nil {
+		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: revoke user sessions: commit: %w", err)
+	}
+	return active, nil
+}
+
+// ConsumeOnce purges expired keys, then records key until expiresAt and reports whether this was
+// its first use. A key whose earlier record has expired counts as new.
+func (db *DB) ConsumeOnce(ctx context.Context, key []byte, expiresAt, now time.Time) (bool, error) {
+	if len(key) == 0 {
+		return false, errors.New("sqlite: consume once: empty key")
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: consume once: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM consumed_keys WHERE expires_at <= ?`, now.UnixNano()); err != nil {
+		return false, fmt.Errorf("sqlite: consume once: purge: %w", err)
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO consumed_keys (key, expires_at) VALUES (?, ?)
+		ON CONFLICT (key) DO NOTHING`, key, nano(expiresAt))
+	if err != nil {
+		return false, fmt.Errorf("sqlite: consume once: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: consume once: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: consume once: commit: %w", err)
+	}
+	return n == 1, nil
+}
+
+// SigningKeys returns every stored signing key, oldest first.
+func (db *DB) SigningKeys(ctx context.Context) ([]auth.SigningKey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, algorithm, private_sealed, public_jwk,
+		created_at, not_before, retired_at FROM signing_keys ORDER BY created_at, not_before, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: signing keys: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.SigningKey
+	for rows.Next() {
+		var (
+			k                  auth.SigningKey
+			created, notBefore int64
+			retired            sql.NullInt64
+		)
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateSealed, &k.PublicJWK, &created, &notBefore, &retired); err != nil {
+			return nil, fmt.Errorf("sqlite: signing keys: %w", err)
+		}
+		k.CreatedAt, k.NotBefore, k.RetiredAt = fromNano(created), fromNano(notBefore), fromNull(retired)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: signing keys: %w", err)
+	}
+	return out, nil
+}
+
+// AddSigningKey stores a new signing key; CreatedAt defaults to the clock. A key id that is
+// already stored is an error.
+func (db *DB) AddSigningKey(ctx context.Context, k auth.SigningKey) error {
+	if k.ID == "" {
+		return errors.New("sqlite: add signing key: empty id")
+	}
+	if k.CreatedAt.IsZero() {
+		k.CreatedAt = db.now()
+	}
+	if k.PrivateSealed == nil {
+		k.PrivateSealed = []byte{}
+	}
+	if k.PublicJWK == nil {
+		k.PublicJWK = []byte{}
+	}
+	_, err := db.write.ExecContext(ctx, `INSERT INTO signing_keys (id, algorithm, private_sealed,
+		public_jwk, created_at, not_before, retired_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Algorithm, k.PrivateSealed, k.PublicJWK, nano(k.CreatedAt), nano(k.NotBefore), nullNano(k.RetiredAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: add signing key %q: already stored: %w", k.ID, err)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: add signing key: %w", err)
+	}
+	return nil
+}
+
+// RetireSigningKey sets the moment a key stops signing.
+func (db *DB) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
+	return db.execOne(ctx, "retire signing key", `UPDATE signing_keys SET retired_at = ? WHERE id = ?`, nullNano(at), id)
+}
+
+// DeleteSigningKey removes a key; ErrNotFound if it is not stored.
+func (db *DB) DeleteSigningKey(ctx context.Context, id string) error {
+	return db.execOne(ctx, "delete signing key", `DELETE FROM signing_keys WHERE id = ?`, id)
+}
+
+// execOne runs a write that must touch a row, returning ErrNotFound when it touches none.
+func (db *DB) execOne(ctx context.Context, what, query string, args ...any) error {
+	r, err := db.write.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
+}
+
+// Audit appends an audit event; a zero Time means now.
+func (db *DB) Audit(ctx context.Context, e auth.AuditEvent) error {
+	if e.Time.IsZero() {
+		e.Time = db.now()
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO audit_events (time, type, user_id, session_id,
+		ip, detail) VALUES (?, ?, ?, ?, ?, ?)`, e.Time.UnixNano(), e.Type, e.UserID, e.SessionID, e.IP, e.Detail); err != nil {
+		return fmt.Errorf("sqlite: audit: %w", err)
+	}
+	return nil
+}
+
+// AuditEvents returns the audit events of a user ("" for all), oldest first, at most limit of the
+// newest. It is not part of auth.Store; tests and the admin command read the log through it.
+func (db *DB) AuditEvents(ctx context.Context, userID string, limit int) ([]auth.AuditEvent, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT time, type, user_id, session_id, ip, detail FROM
+		(SELECT * FROM audit_events WHERE ?1 = '' OR user_id = ?1 ORDER BY time DESC, id DESC LIMIT ?2)
+		ORDER BY time, id`, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: audit events: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.AuditEvent
+	for rows.Next() {
+		var e auth.AuditEvent
+		var t int64
+		if err := rows.Scan(&t, &e.Type, &e.UserID, &e.SessionID, &e.IP, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlite: audit events: %w", err)
+		}
+		e.Time = fromNano(t)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: audit events: %w", err)
+	}
+	return out, nil
+}
