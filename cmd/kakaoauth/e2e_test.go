@@ -590,3 +590,8 @@ func mask(v any, key string) any {
 	}
 	return v
 }
+
+func jsonDecode(r *http.Response, v any) error {
+	defer r.Body.Close()
+	return json.NewDecoder(r.Body).Decode(v)
+}

@@ -114,6 +114,22 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		go func() { errc <- emuSrv.Serve(emuLn) }()
 	}
 
+	// Replicas sharing a database pick up each other's signing keys (rotation) within a minute.
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.issuer.Reload(ctx); err != nil {
+					log.Warn("reload signing keys", "err", err)
+				}
+			}
+		}
+	}()
+
 	base := cfg.PublicURL.String()
 	if dev {
 		fmt.Fprintf(stdout, "kakaoauth dev: %s\n", base)

@@ -607,7 +607,7 @@ func jwksKIDs(t *testing.T, b []byte) []string {
 	return out
 }
 
-func TestJWKS_41_PublicOnly(t *testing.T) {
+func TestVerify_41_JWKSPublicOnly(t *testing.T) {
 	f := newFixture(t)
 	if err := f.iss.Rotate(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,20 @@
 // Package tokens issues and checks kakaoauth's own credentials: ES256 access tokens (JWTs) and
 // their JWKS, opaque refresh tokens (stored only as hashes), sealed flow cookies, CSRF tokens,
-// and the signing keys at rest. Every key is derived from one operator secret, KAKAOAUTH_SECRET.
+// and the signing keys at rest. Every symmetric key is derived from one operator secret,
+// KAKAOAUTH_SECRET, with HKDF-SHA256 and a distinct label per use.
+//
+// Access tokens: header {alg: ES256, kid, typ: at+jwt}; claims iss, sub, aud, exp, iat, jti, sid.
+// kid is the RFC 7638 thumbprint of the key. Verify accepts exactly that shape (see Issuer.Verify)
+// with Leeway (30 s) on the time claims.
+//
+// Signing keys live in the store (auth.SigningKey): the private key as PKCS#8, sealed with
+// AES-256-GCM under the key-encryption key and bound to its kid. Every replica signs with the
+// newest key that is not retired; Rotate adds a key and retires the previous one, which keeps
+// verifying (and stays in the JWKS) for the Overlap; replicas pick changes up with Reload, which
+// the server should call about once a minute.
+//
+// Refresh tokens: "kar_" and 43 base64url characters (256 random bits); stored as SHA-256;
+// successors derived with HMAC so a retry within the grace period gets the same successor.
 //
 // The package keeps no package-level mutable state; every type that reads the clock takes a
 // Now function or a time argument.

@@ -11,6 +11,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/prometheus/client_golang/prometheus"
 	_ "github.com/prometheus/client_golang/prometheus/promhttp"
+	_ "github.com/santhosh-tekuri/jsonschema/v6"
 	_ "golang.org/x/crypto/hkdf"
 	_ "golang.org/x/oauth2"
 	_ "modernc.org/sqlite"
