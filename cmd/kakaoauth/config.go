@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/server"
 )
 
 // config is every setting, read from KAKAOAUTH_* environment variables.
@@ -43,6 +45,7 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 	EmulatorAddr    string
+	RateLimit       server.RateLimit
 }
 
 // setting documents one variable; the README's configuration table follows this list.
@@ -77,6 +80,7 @@ var settings = []setting{
 	{"KAKAOAUTH_COOKIE_REFRESH", "refreshToken", "refreshToken", "Refresh cookie name."},
 	{"KAKAOAUTH_COOKIE_CSRF", "csrfToken", "csrfToken", "CSRF double-submit cookie name (readable by scripts)."},
 	{"KAKAOAUTH_COOKIE_SAMESITE", "lax", "lax", "`lax`, `strict` or `none` (none needs https)."},
+	{"KAKAOAUTH_RATE_LIMITS", "30/1m", "30/1m", "Per client IP and route (login, callback, token, refresh, verify, logout): `<burst>/<period>`, or `off`."},
 	{"KAKAOAUTH_SERVICE_NAME", "kakaoauth", "kakaoauth", "Name shown in page titles."},
 	{"KAKAOAUTH_SHUTDOWN_TIMEOUT", "10s", "10s", "Time for in-flight requests at shutdown."},
 	{"KAKAOAUTH_LOG_LEVEL", "info", "info", "`debug`, `info`, `warn`, `error`."},
@@ -258,6 +262,15 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		bad("KAKAOAUTH_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 	c.EmulatorAddr = get("KAKAOAUTH_EMULATOR_ADDR")
+	if v := strings.ToLower(get("KAKAOAUTH_RATE_LIMITS")); v != "off" {
+		n, per, ok := strings.Cut(v, "/")
+		burst, err1 := strconv.Atoi(n)
+		d, err2 := time.ParseDuration(per)
+		if !ok || err1 != nil || err2 != nil || burst <= 0 || d <= 0 {
+			bad("KAKAOAUTH_RATE_LIMITS", "want <burst>/<period> such as 30/1m, or off; got %q", v)
+		}
+		c.RateLimit = server.RateLimit{Burst: burst, Per: d}
+	}
 	if c.PublicURL != nil {
 		if c.SameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
 			bad("KAKAOAUTH_COOKIE_SAMESITE", "none needs an https KAKAOAUTH_PUBLIC_URL")

@@ -68,6 +68,7 @@ func startDev(t testing.TB, env map[string]string) *devServer {
 		"KAKAOAUTH_EMULATOR_ADDR": "127.0.0.1:0",
 		"KAKAOAUTH_DATABASE_URL":  "sqlite:" + filepath.Join(t.TempDir(), "kakaoauth.db"),
 		"KAKAOAUTH_LOG_LEVEL":     "warn",
+		"KAKAOAUTH_RATE_LIMITS":   "off",
 	}
 	for k, v := range env {
 		vars[k] = v

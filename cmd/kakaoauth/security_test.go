@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -544,5 +545,33 @@ func TestSecurity_82_86_KakaoFaults(t *testing.T) {
 	b := decode(t, postJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/token", map[string]string{"code": d.mintCode(t, 4217730412856391027), "redirect_uri": spaRedirect}, nil))
 	if b["created"] != true {
 		t.Fatalf("first successful login after faults: %v", b)
+	}
+}
+
+// TestSecurity_79_80_RateLimit: a burst from one IP is cut off with 429 and Retry-After;
+// X-Forwarded-For does not reset it.
+func TestSecurity_79_80_RateLimit(t *testing.T) {
+	d := startDev(t, map[string]string{"KAKAOAUTH_RATE_LIMITS": "30/1m"})
+	var last *http.Response
+	for i := 0; i < 31; i++ {
+		req, _ := http.NewRequest("POST", d.BaseURL+"/auth/token/refresh", strings.NewReader(`{"refresh":"kar_guess"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", "203.0.113."+strconv.Itoa(i))
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, r)
+		if i < 30 && r.StatusCode != 400 {
+			t.Fatalf("request %d: %d, want 400 (a guess)", i, r.StatusCode)
+		}
+		last = r
+	}
+	if last.StatusCode != 429 || last.Header.Get("Retry-After") == "" {
+		t.Fatalf("31st request: %d Retry-After %q, want 429 with Retry-After", last.StatusCode, last.Header.Get("Retry-After"))
+	}
+	// Another route has its own budget.
+	if r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/healthz", ""); r.StatusCode != 200 {
+		t.Fatalf("healthz: %d", r.StatusCode)
 	}
 }

@@ -226,7 +226,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			AccessName: cfg.AccessCookie, RefreshName: cfg.RefreshCookie, CSRFName: cfg.CSRFCookie,
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
 		},
-		Logger: log,
+		RateLimit: cfg.RateLimit,
+		Logger:    log,
 		Ready: func(ctx context.Context) error {
 			if len(issuer.KeyIDs()) == 0 {
 				return errors.New("no signing key loaded")

@@ -2,10 +2,7 @@ package metrics
 
 import (
 	"net/http"
-	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // PatternSetter is a ResponseWriter wrapper that wants to know the route pattern the mux
@@ -100,26 +97,14 @@ func (m *Metrics) observeHTTP(pattern string, status int, d time.Duration) {
 	if class < 1 || class > 5 {
 		class = 0
 	}
-	m.routeObservers(pattern).get(m, class).Observe(d.Seconds())
+	m.routeObservers(pattern)[class].Observe(d.Seconds())
 }
 
 // routeObservers are the HTTP histogram children of one route by status class (index 0 for
-// anything outside 1xx–5xx), resolved on first use so that unused classes export no series.
-type routeObservers struct {
-	route string
-	obs   [6]atomic.Pointer[prometheus.Observer]
-}
+// anything outside 1xx–5xx).
+type routeObservers [6]lazyObserver
 
 var statusClasses = [6]string{"other", "1xx", "2xx", "3xx", "4xx", "5xx"}
-
-func (ro *routeObservers) get(m *Metrics, class int) prometheus.Observer {
-	if p := ro.obs[class].Load(); p != nil {
-		return *p
-	}
-	o := m.httpDur.WithLabelValues(ro.route, statusClasses[class])
-	ro.obs[class].Store(&o)
-	return o
-}
 
 // routeObservers returns the pre-resolved histogram children of a route, creating them the first
 // time (at most maxDynamic routes; the rest share "other").
@@ -137,6 +122,10 @@ func (m *Metrics) routeObservers(pattern string) *routeObservers {
 			return v.(*routeObservers)
 		}
 	}
-	v, _ := m.routes.LoadOrStore(key, &routeObservers{route: key})
+	ro := new(routeObservers)
+	for i, c := range statusClasses {
+		ro[i] = lazyObserver{vec: m.httpDur, a: key, b: c}
+	}
+	v, _ := m.routes.LoadOrStore(key, ro)
 	return v.(*routeObservers)
 }

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // kakaoEndpoints are the Kakao paths the client calls (kauth and kapi); any other path is
@@ -114,7 +112,7 @@ func errOutcome(err error) int {
 // timedBody observes the call once its body is read to the end, fails, or is closed.
 type timedBody struct {
 	io.ReadCloser
-	obs     *[numOutcomes]prometheus.Observer
+	obs     *[numOutcomes]lazyObserver
 	start   time.Time
 	outcome int
 	done    atomic.Bool

@@ -61,7 +61,7 @@ type Metrics struct {
 	rateLimited *prometheus.CounterVec // route
 	jwks        prometheus.Counter
 	kakao       *prometheus.HistogramVec // endpoint, outcome
-	kakaoObs    map[string]*[numOutcomes]prometheus.Observer
+	kakaoObs    map[string]*[numOutcomes]lazyObserver
 	db          *prometheus.HistogramVec // method, outcome
 	httpDur     *prometheus.HistogramVec // route, status_class
 	inFlight    prometheus.Gauge
@@ -144,11 +144,11 @@ func New(version string) *Metrics {
 	for _, f := range loginFlows {
 		m.loginCounter(f, "success")
 	}
-	m.kakaoObs = make(map[string]*[numOutcomes]prometheus.Observer, len(kakaoEndpoints)+1)
+	m.kakaoObs = make(map[string]*[numOutcomes]lazyObserver, len(kakaoEndpoints)+1)
 	for _, ep := range append(kakaoEndpoints[:len(kakaoEndpoints):len(kakaoEndpoints)], other) {
-		var obs [numOutcomes]prometheus.Observer
+		var obs [numOutcomes]lazyObserver
 		for i := range obs {
-			obs[i] = m.kakao.WithLabelValues(ep, outcomeNames[i])
+			obs[i] = lazyObserver{vec: m.kakao, a: ep, b: outcomeNames[i]}
 		}
 		m.kakaoObs[ep] = &obs
 	}
@@ -258,6 +258,24 @@ func admit(n *atomic.Int32) bool {
 			return true
 		}
 	}
+}
+
+// lazyObserver is a histogram child with two label values, resolved on first use so that label
+// combinations never seen export no series, and never looked up again after that.
+type lazyObserver struct {
+	vec  *prometheus.HistogramVec
+	a, b string
+	p    atomic.Pointer[prometheus.Observer]
+}
+
+func (l *lazyObserver) Observe(v float64) {
+	p := l.p.Load()
+	if p == nil {
+		o := l.vec.WithLabelValues(l.a, l.b)
+		p = &o
+		l.p.Store(p)
+	}
+	(*p).Observe(v)
 }
 
 func contains(list []string, s string) bool {

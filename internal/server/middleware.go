@@ -81,7 +81,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), ctxRequestID, id)
 		ctx = context.WithValue(ctx, ctxLogInfo, info)
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		// The mux records the route pattern on the request it is given: keep that request.
+		r = r.WithContext(ctx)
+		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}

@@ -16,13 +16,13 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /static/", s.cfg.Pages.Static())
 
-	route("/auth/kakao/login", "GET")("GET", s.handleLogin)
-	route("/auth/kakao/callback", "GET")("GET", s.handleCallback)
+	route("/auth/kakao/login", "GET")("GET", s.rateLimited(s.handleLogin))
+	route("/auth/kakao/callback", "GET")("GET", s.rateLimited(s.handleCallback))
 	route("/auth/error", "GET")("GET", s.handleErrorPage)
-	route("/auth/kakao/token", "POST", "OPTIONS")("POST", s.handleToken)
-	route("/auth/token/refresh", "POST", "OPTIONS")("POST", s.handleRefresh)
-	route("/auth/token/verify", "POST", "OPTIONS")("POST", s.handleVerify)
-	route("/auth/logout", "POST", "OPTIONS")("POST", s.handleLogout)
+	route("/auth/kakao/token", "POST", "OPTIONS")("POST", s.rateLimited(s.handleToken))
+	route("/auth/token/refresh", "POST", "OPTIONS")("POST", s.rateLimited(s.handleRefresh))
+	route("/auth/token/verify", "POST", "OPTIONS")("POST", s.rateLimited(s.handleVerify))
+	route("/auth/logout", "POST", "OPTIONS")("POST", s.rateLimited(s.handleLogout))
 	route("/auth/me", "GET", "OPTIONS")("GET", s.handleMe)
 
 	route("/.well-known/jwks.json", "GET")("GET", s.handleJWKS)

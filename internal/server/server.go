@@ -69,6 +69,11 @@ type Config struct {
 	Now            func() time.Time
 	// Ready reports whether dependencies (database, keys) are usable, for /readyz.
 	Ready func(ctx context.Context) error
+	// RateLimit limits the login, token, refresh, verify and logout endpoints per client IP;
+	// zero turns limits off.
+	RateLimit RateLimit
+	// OnRateLimited is told the route of every refused request (metrics).
+	OnRateLimited func(route string)
 	// Extra lets main mount more routes (metrics, emulator) on the same mux.
 	Extra func(mux *http.ServeMux)
 }
@@ -83,6 +88,7 @@ type Server struct {
 	callback  string
 	handler   http.Handler
 	discovery []byte
+	limiter   *limiter
 }
 
 // New builds the server and its routes.
@@ -129,6 +135,7 @@ func New(cfg Config) *Server {
 	for _, u := range cfg.ReturnTo {
 		s.returnTo[u] = true
 	}
+	s.limiter = newLimiter(cfg.RateLimit, cfg.Now)
 	s.callback = cfg.PublicURL.String() + "/auth/kakao/callback"
 	s.discovery = s.discoveryDocument()
 	s.handler = s.routes()

@@ -81,6 +81,15 @@ func TestPagesInBrowser(t *testing.T) {
 					if err := browsertest.Screenshot(tctx, shots, name); err != nil {
 						t.Errorf("%s: screenshot: %v", name, err)
 					}
+					if vp.width == 320 {
+						clipped, err := browsertest.TextSpacingClipped(tctx)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, c := range clipped {
+							t.Errorf("%s with WCAG 1.4.12 text spacing: %s", name, c)
+						}
+					}
 				}
 
 				// Keyboard: from the top, Tab reaches the skip link, then the language link,
@@ -146,6 +155,28 @@ func TestLoginButtonInBrowser(t *testing.T) {
 	t.Cleanup(srv.Close)
 	tab := browsertest.NewTab(t, ctx, "ko-KR,ko;q=0.9")
 	tctx := browsertest.Timeout(t, tab, time.Minute)
+
+	// Forced colours (Windows contrast themes): the transparent border becomes the button's
+	// outline, so the button keeps a visible edge without its yellow background.
+	if err := browsertest.SetViewport(tctx, 1280, "dark", "active"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	border, err := chromedp.Run(tctx, chromedp.Evaluate[string](`(() => { const s = getComputedStyle(document.querySelector('.kakao-login')); return s.borderTopStyle + ' ' + s.borderTopWidth + ' ' + s.borderTopColor; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(border, "solid 2px ") || strings.HasSuffix(border, "rgba(0, 0, 0, 0)") {
+		t.Errorf("Kakao button border in forced colours = %q, want a visible 2px solid border", border)
+	}
+	if err := browsertest.Screenshot(tctx, browsertest.ScreenshotDir(t), "page-login.ko.forced-colors"); err != nil {
+		t.Error(err)
+	}
+	if err := browsertest.SetViewport(tctx, 1280, "", "none"); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tc := range []struct{ query, name, status string }{
 		{"", "카카오 로그인", ""},

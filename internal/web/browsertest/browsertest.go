@@ -308,6 +308,8 @@ type Focused struct {
 	Text  string `json:"text"`
 	Value string `json:"value"`
 	Href  string `json:"href"`
+	Type  string `json:"type"`    // the type attribute of an input
+	Check bool   `json:"checked"` // whether a checkbox or radio is checked
 }
 
 func (f Focused) String() string {
@@ -324,7 +326,7 @@ func (f Focused) String() string {
 // ActiveElement returns the focused element of the current page.
 func ActiveElement(ctx context.Context) (Focused, error) {
 	return chromedp.Run(ctx, chromedp.Evaluate[Focused](`(() => { const e = document.activeElement || document.body;
-return {id: e.id || '', tag: e.tagName || '', class: (typeof e.className === 'string' ? e.className : ''), text: (e.innerText || e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80), value: e.value || '', href: e.getAttribute && (e.getAttribute('href') || '') || ''}; })()`))
+return {id: e.id || '', tag: e.tagName || '', class: (typeof e.className === 'string' ? e.className : ''), text: (e.innerText || e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 80), value: e.value || '', href: e.getAttribute && (e.getAttribute('href') || '') || '', type: e.type || '', checked: !!e.checked}; })()`))
 }
 
 // WaitHeadingFocus waits until the page has loaded and its h1#page-heading has the focus, as
@@ -383,6 +385,32 @@ func TabTo(ctx context.Context, limit int, match func(Focused) bool) ([]Focused,
 // focus ring that WCAG 2.4.7 asks for (the reference wants 3px; 2px is the floor).
 func OutlineWidth(ctx context.Context) (float64, error) {
 	return chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => { const s = getComputedStyle(document.activeElement); return s.outlineStyle === 'none' ? 0 : parseFloat(s.outlineWidth) || 0; })()`))
+}
+
+// TextSpacingClipped applies the WCAG 1.4.12 text spacing (line height 1.5, paragraph spacing
+// 2em, letter spacing 0.12em, word spacing 0.16em) to every element through the CSSOM, which a
+// strict CSP allows, and returns the controls and text blocks whose content no longer fits
+// their box (scroll size larger than client size), described for a failure message.
+func TextSpacingClipped(ctx context.Context) ([]string, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+for (const e of document.querySelectorAll('body *')) {
+  e.style.setProperty('line-height', '1.5', 'important');
+  e.style.setProperty('letter-spacing', '0.12em', 'important');
+  e.style.setProperty('word-spacing', '0.16em', 'important');
+  if (e.tagName === 'P') e.style.setProperty('margin-bottom', '2em', 'important');
+}
+const out = [];
+for (const e of document.querySelectorAll('a, button, label, h1, h2, p, dt, dd, li, legend, div, fieldset')) {
+  const r = e.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0 || getComputedStyle(e).display === 'inline') continue;
+  if (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1) {
+    out.push(e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' "' + e.textContent.trim().slice(0, 40) + '" ' +
+      e.scrollWidth + 'x' + e.scrollHeight + ' in ' + e.clientWidth + 'x' + e.clientHeight);
+  }
+}
+if (document.documentElement.scrollWidth > document.documentElement.clientWidth) out.push('page scrolls sideways: ' + document.documentElement.scrollWidth);
+return out;
+})()`))
 }
 
 // ScreenshotDir returns the folder for screenshots: $KAKAOAUTH_SCREENSHOTS, else

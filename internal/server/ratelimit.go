@@ -1,0 +1,101 @@
+package server
+
+import (
+	"hash/maphash"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+)
+
+// RateLimit is a per-client-IP token bucket: Burst requests at once, refilled at Per/Burst.
+type RateLimit struct {
+	Burst int
+	Per   time.Duration // time to refill the whole burst
+}
+
+// limiter keeps one bucket per route and client IP, in shards, forgetting idle ones. It is per process:
+// replicas behind a load balancer each count their own share.
+type limiter struct {
+	limit  rate.Limit
+	burst  int
+	seed   maphash.Seed
+	shards [16]limiterShard
+	now    func() time.Time
+}
+
+type limiterShard struct {
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiter(rl RateLimit, now func() time.Time) *limiter {
+	if rl.Burst <= 0 || rl.Per <= 0 {
+		return nil
+	}
+	l := &limiter{limit: rate.Every(rl.Per / time.Duration(rl.Burst)), burst: rl.Burst, seed: maphash.MakeSeed(), now: now}
+	for i := range l.shards {
+		l.shards[i].buckets = map[string]*bucket{}
+	}
+	return l
+}
+
+// allow takes a token for key and, when there is none, says how long until one is back.
+func (l *limiter) allow(key string) (bool, time.Duration) {
+	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
+	now := l.now()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if now.Sub(sh.swept) > time.Minute {
+		for k, b := range sh.buckets {
+			if now.Sub(b.seen) > 10*time.Minute {
+				delete(sh.buckets, k)
+			}
+		}
+		sh.swept = now
+	}
+	b := sh.buckets[key]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		sh.buckets[key] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// rateLimited wraps a handler with the per-IP limit; a refused request is a 429 with
+// Retry-After, counted by onLimited.
+func (s *Server) rateLimited(next http.HandlerFunc) http.HandlerFunc {
+	if s.limiter == nil {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ok, wait := s.limiter.allow(r.Pattern + "|" + clientIP(r)); !ok {
+			if s.cfg.OnRateLimited != nil {
+				s.cfg.OnRateLimited(r.Pattern)
+			}
+			e := &auth.Error{Code: auth.ECodeRateLimited, RetryAfter: wait}
+			if r.Method == http.MethodGet && wantsHTML(r) {
+				s.renderError(w, r, e)
+				return
+			}
+			s.writeError(w, r, e)
+			return
+		}
+		next(w, r)
+	}
+}
