@@ -83,7 +83,7 @@ func (e *Error) Error() string {
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		b.WriteString(clip(e.Err.Error(), 300))
 	}
 	return b.String()
 }

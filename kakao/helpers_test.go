@@ -268,3 +268,21 @@ func rewriteHost(target string) http.RoundTripper {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// eventually retries f for up to 2 s of wall time. go-oidc hands a request
+// that arrives just after a finished fetch that fetch's result, so the first
+// call after a JWKS recovery may still see the old failure.
+func eventually(t testing.TB, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing after 2s: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

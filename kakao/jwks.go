@@ -28,8 +28,9 @@ const jwksRetryAfterFailure = 5 * time.Second
 // known kid) with no cooldown, reads the JWKS without a size cap, and uses no
 // deadline of its own. keySet therefore gives RemoteKeySet an HTTP client whose
 // transport (jwksGate) lets at most one fetch through per JWKSCooldown, with a
-// deadline and a body cap, and validates the JWKS before go-oidc may cache it:
-// a bad or empty answer never replaces the cached keys.
+// deadline and a body cap, and filters the JWKS before go-oidc may cache it:
+// only RS256-capable RSA keys pass (so one junk key cannot fail the whole set),
+// and a bad or empty answer never replaces the cached keys.
 type keySet struct {
 	remote *oidc.RemoteKeySet
 	gate   *jwksGate

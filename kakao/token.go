@@ -125,9 +125,7 @@ func (c *Client) tokenError(ctx context.Context, op string, err error) *Error {
 			e.Description = clip(re.ErrorDescription, 512)
 			e.Kind = classify(status, e.KOE, e.APICode, e.OAuthError)
 		}
-		if e.Err == nil {
-			e.Err = err
-		}
+		// re itself is not kept: its message embeds the whole response body.
 		return e
 	}
 	var ue interface{ Timeout() bool }

@@ -46,6 +46,7 @@ type config struct {
 	LogFormat       string
 	EmulatorAddr    string
 	RateLimit       server.RateLimit
+	MetricsAddr     string
 }
 
 // setting documents one variable; the README's configuration table follows this list.
@@ -85,6 +86,7 @@ var settings = []setting{
 	{"KAKAOAUTH_SHUTDOWN_TIMEOUT", "10s", "10s", "Time for in-flight requests at shutdown."},
 	{"KAKAOAUTH_LOG_LEVEL", "info", "info", "`debug`, `info`, `warn`, `error`."},
 	{"KAKAOAUTH_LOG_FORMAT", "json", "text", "`json` or `text`."},
+	{"KAKAOAUTH_METRICS_ADDR", "", "", "Serve `/metrics` on this address instead of the main one (keep it private)."},
 	{"KAKAOAUTH_EMULATOR_ADDR", "", "127.0.0.1:9911", "`dev` only: where the built-in Kakao emulator listens."},
 }
 
@@ -262,6 +264,12 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		bad("KAKAOAUTH_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 	c.EmulatorAddr = get("KAKAOAUTH_EMULATOR_ADDR")
+	c.MetricsAddr = get("KAKAOAUTH_METRICS_ADDR")
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("KAKAOAUTH_METRICS_ADDR", "want host:port, got %q", c.MetricsAddr)
+		}
+	}
 	if v := strings.ToLower(get("KAKAOAUTH_RATE_LIMITS")); v != "off" {
 		n, per, ok := strings.Cut(v, "/")
 		burst, err1 := strconv.Atoi(n)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -148,5 +149,18 @@ func TestE2E_TokenVerifiesFromJWKSURL(t *testing.T) {
 	}
 	if tok.Headers[0].ExtraHeaders["typ"] != "at+jwt" {
 		t.Fatalf("typ = %v", tok.Headers[0].ExtraHeaders["typ"])
+	}
+}
+
+// TestReadmeListsEverySetting keeps the README's configuration table in step with the code.
+func TestReadmeListsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(string(b), "`"+s.Name+"`") {
+			t.Errorf("README does not document %s", s.Name)
+		}
 	}
 }

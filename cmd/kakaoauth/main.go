@@ -46,6 +46,7 @@ commands:
   serve     run the server (configuration from KAKAOAUTH_* environment variables)
   emulator  run the Kakao emulator alone (--addr 127.0.0.1:9911)
   migrate   apply database migrations and exit
+  bench     drive a running server (and its emulator) with load: login, me, refresh
   version   print the version`
 
 // run is the whole program, with its environment passed in so tests can call it.
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServer(ctx, rest, getenv, stdout, stderr, false)
 	case "emulator":
 		return runEmulator(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "version":

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
+	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
@@ -108,6 +109,16 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (KAKAOAUTH_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		msrv := &http.Server{Handler: a.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics", "addr", mln.Addr().String())
+	}
 	var emuSrv *http.Server
 	if emu != nil {
 		emuSrv = &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
@@ -165,10 +176,11 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 
 // app is the wired server and what it must close.
 type app struct {
-	store  *sqlite.DB
-	issuer *tokens.Issuer
-	svc    *auth.Service
-	srv    *server.Server
+	metrics *metrics.Metrics
+	store   *sqlite.DB
+	issuer  *tokens.Issuer
+	svc     *auth.Service
+	srv     *server.Server
 }
 
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
@@ -182,6 +194,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			store.Close()
 		}
 	}()
+	m := metrics.New(version)
+	timed := metrics.Store(store, m) // times every store call; counts new users and refresh outcomes
 	secrets, err := tokens.DeriveSecrets(cfg.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("KAKAOAUTH_SECRET: %w", err)
@@ -191,7 +205,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		aud = []string{cfg.PublicURL.String()}
 	}
 	issuer, err := tokens.NewIssuer(ctx, tokens.IssuerConfig{
-		Store: store, Secrets: secrets, Issuer: cfg.PublicURL.String(), Audience: aud, TTL: cfg.AccessTTL,
+		Store: timed, Secrets: secrets, Issuer: cfg.PublicURL.String(), Audience: aud, TTL: cfg.AccessTTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
@@ -199,13 +213,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	kc, err := kakao.New(kakao.Config{
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AdminKey: cfg.AdminKey, AppID: cfg.AppID,
 		AuthURL: cfg.AuthURL, APIURL: cfg.APIURL, Audiences: append([]string{cfg.ClientID}, cfg.Audiences...),
-		Timeout: cfg.KakaoTimeout,
+		Timeout:    cfg.KakaoTimeout,
+		HTTPClient: &http.Client{Transport: m.KakaoTransport(nil)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
 	svc := auth.NewService(auth.Config{
-		Store:        store,
+		Store:        timed,
 		Access:       accessTokens{issuer},
 		Refresh:      refreshTokens{secrets},
 		Identities:   &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC},
@@ -226,8 +241,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			AccessName: cfg.AccessCookie, RefreshName: cfg.RefreshCookie, CSRFName: cfg.CSRFCookie,
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
 		},
-		RateLimit: cfg.RateLimit,
-		Logger:    log,
+		RateLimit:        cfg.RateLimit,
+		Logger:           log,
+		Metrics:          m,
+		MetricsElsewhere: cfg.MetricsAddr != "",
+		OnRateLimited:    m.RateLimited,
 		Ready: func(ctx context.Context) error {
 			if len(issuer.KeyIDs()) == 0 {
 				return errors.New("no signing key loaded")
@@ -236,7 +254,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		},
 	})
 	ok = true
-	return &app{store: store, issuer: issuer, svc: svc, srv: srv}, nil
+	return &app{metrics: m, store: store, issuer: issuer, svc: svc, srv: srv}, nil
 }
 
 func (a *app) close() { a.store.Close() }

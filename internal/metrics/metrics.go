@@ -192,6 +192,19 @@ func (m *Metrics) Login(flow, result string) {
 	m.loginCounter(flow, result).Inc()
 }
 
+// LoginResult counts a login attempt of flow by its error: "success" when err is nil, else
+// the error's code (auth.ErrorCode).
+func (m *Metrics) LoginResult(flow string, err error) {
+	if m == nil {
+		return
+	}
+	result := "success"
+	if err != nil {
+		result = auth.ErrorCode(err)
+	}
+	m.Login(flow, result)
+}
+
 func (m *Metrics) loginCounter(flow, result string) prometheus.Counter {
 	k := [2]string{flow, result}
 	m.loginMu.Lock()

@@ -177,6 +177,9 @@ func TestCounters_LabelsBounded(t *testing.T) {
 	m.Login("spa", "success")
 	m.Login("browser", auth.ECodeAccessDenied)
 	m.Login("<script>", "whatever")
+	m.LoginResult("sdk", nil)
+	m.LoginResult("sdk", &auth.Error{Code: auth.ECodeKakaoTimeout})
+	m.LoginResult("sdk", errors.New("a bug"))
 	m.Refresh("rotated")
 	m.Refresh("nonsense")
 	m.NewUser()
@@ -190,7 +193,10 @@ func TestCounters_LabelsBounded(t *testing.T) {
 		want   float64
 	}{
 		{"kakaoauth_logins_total", map[string]string{"flow": "spa", "result": "success"}, 2},
-		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "success"}, 0},
+		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "success"}, 1},
+		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "kakao_timeout"}, 1},
+		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "internal_error"}, 1},
+		{"kakaoauth_logins_total", map[string]string{"flow": "legacy", "result": "success"}, 0},
 		{"kakaoauth_logins_total", map[string]string{"flow": "browser", "result": "access_denied"}, 1},
 		{"kakaoauth_logins_total", map[string]string{"flow": "other", "result": "other"}, 1},
 		{"kakaoauth_refreshes_total", map[string]string{"outcome": "rotated"}, 1},

@@ -30,9 +30,13 @@ type logInfo struct {
 // statusWriter records the status and size of a response.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status  int
+	bytes   int
+	pattern string // the matched route, from metrics.RouteHook
 }
+
+// SetPattern implements metrics.PatternSetter.
+func (w *statusWriter) SetPattern(p string) { w.pattern = p }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -97,7 +101,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
-			slog.String("route", r.Pattern),
+			slog.String("route", sw.pattern),
 			slog.Int("status", sw.status),
 			slog.Duration("duration", time.Since(start)),
 		}

@@ -1,6 +1,11 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/kakaoauth/kakaoauth/internal/metrics"
+	"github.com/kakaoauth/kakaoauth/internal/openapi"
+)
 
 // routes lists the whole HTTP surface in one place.
 func (s *Server) routes() http.Handler {
@@ -29,17 +34,22 @@ func (s *Server) routes() http.Handler {
 	route("/.well-known/openid-configuration", "GET")("GET", s.handleDiscovery)
 	route("/healthz", "GET")("GET", s.handleHealthz)
 	route("/readyz", "GET")("GET", s.handleReadyz)
+	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		route("/metrics", "GET")("GET", s.cfg.Metrics.Handler().ServeHTTP)
+	}
+	route("/openapi.json", "GET")("GET", openapi.Handler().ServeHTTP)
 
 	if s.cfg.Extra != nil {
 		s.cfg.Extra(mux)
 	}
 	mux.Handle("/", s.notFound())
 
-	var h http.Handler = mux
+	var h http.Handler = metrics.RouteHook(mux) // tells r.Pattern to the writers outside
 	h = s.cors(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)
 	h = s.logRequests(h)
 	h = s.recoverPanics(h)
+	h = s.cfg.Metrics.Middleware(h)
 	return h
 }

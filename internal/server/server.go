@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/web"
 	"github.com/kakaoauth/kakaoauth/kakao"
 )
@@ -74,6 +75,10 @@ type Config struct {
 	RateLimit RateLimit
 	// OnRateLimited is told the route of every refused request (metrics).
 	OnRateLimited func(route string)
+	// Metrics records request, login and rate-limit metrics and serves /metrics; nil: none.
+	Metrics *metrics.Metrics
+	// MetricsElsewhere keeps /metrics off this handler (main serves it on KAKAOAUTH_METRICS_ADDR).
+	MetricsElsewhere bool
 	// Extra lets main mount more routes (metrics, emulator) on the same mux.
 	Extra func(mux *http.ServeMux)
 }

@@ -198,7 +198,7 @@ func (e *Emulator) userJSONLocked(u *userRec, f meFilter, secure bool) meJSON {
 	hasProfile := false
 	uses := func(id string) bool { return appItem(e.app, id) != nil }
 	addNickname := func() {
-		prof.Nickname, prof.IsDefaultNickname, hasProfile = u.Nickname, ptr(false), true
+		prof.Nickname, hasProfile = u.Nickname, true
 	}
 	addImage := func() {
 		prof.ThumbnailImageURL = fixURL(thumbnailURL(&u.User))
@@ -227,6 +227,11 @@ func (e *Emulator) userJSONLocked(u *userRec, f meFilter, secure bool) meJSON {
 			if agreed {
 				addImage()
 			}
+		}
+		// Kakao's samples show is_default_nickname with the image fields, and a nickname-only
+		// profile as {"nickname"} alone; the emulator follows both.
+		if prof.Nickname != "" && prof.IsDefaultImage != nil {
+			prof.IsDefaultNickname = ptr(false)
 		}
 		if hasProfile {
 			acc.Profile = &prof

@@ -35,8 +35,8 @@ func TestMe_NeedsAgreementSemantics(t *testing.T) {
 		user string
 		want string // kakao_account as JSON
 	}{
-		{"email not agreed", "4217730412856391024", `{"profile_nickname_needs_agreement":false,"profile_image_needs_agreement":true,"profile":{"nickname":"김민준","is_default_nickname":false},"email_needs_agreement":true}`},
-		{"no email at all", "4217730412856391025", `{"profile_nickname_needs_agreement":false,"profile_image_needs_agreement":true,"profile":{"nickname":"이서연","is_default_nickname":false},"email_needs_agreement":false}`},
+		{"email not agreed", "4217730412856391024", `{"profile_nickname_needs_agreement":false,"profile_image_needs_agreement":true,"profile":{"nickname":"김민준"},"email_needs_agreement":true}`},
+		{"no email at all", "4217730412856391025", `{"profile_nickname_needs_agreement":false,"profile_image_needs_agreement":true,"profile":{"nickname":"이서연"},"email_needs_agreement":false}`},
 		{"all agreed, invalid email", "4217730412856391027", `{"profile_nickname_needs_agreement":false,"profile_image_needs_agreement":false,"profile":{"nickname":"최유진","thumbnail_image_url":"http://img.kakaoemulator.test/yujin/img_110x110.jpg","profile_image_url":"http://img.kakaoemulator.test/yujin/img_640x640.jpg","is_default_image":false,"is_default_nickname":false},"email_needs_agreement":false,"is_email_valid":false,"is_email_verified":true,"email":"yujin.choi@example.com"}`},
 	}
 	for _, tt := range tests {
@@ -198,7 +198,22 @@ func TestUserInfo(t *testing.T) {
 	if got, want := string(r.Body), `{"sub":"4217730412856391026","nickname":"박지호","picture":"http://img.kakaoemulator.test/default/img_110x110.jpg","email":"jiho.park@example.com","email_verified":false}`; got != want {
 		t.Errorf("userinfo = %s\nwant %s", got, want)
 	}
-	// A token without openid: -402 asking for openid.
+	// A token from an additional consent that did not ask for openid: -402 asking for openid.
+	b := noRedirect(s.Client())
+	b.Jar = newJar()
+	page := getPage(t, b, authorizeURL(s.URL, url.Values{"scope": {"profile_image"}}))
+	resp, err := b.PostForm(s.URL+"/oauth/authorize", url.Values{"request": {requestRE.FindStringSubmatch(page)[1]},
+		"user": {"4217730412856391026"}, "scope": {"profile_image"}, "action": {"agree"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	noOpenID := str(do(t, s, http.MethodPost, "/oauth/token", "", tokenForm(callbackParams(t, resp).Get("code"))).JSON(t), "access_token")
+	m := wantKapiError(t, do(t, s, http.MethodGet, "/v1/oidc/userinfo", "Bearer "+noOpenID, nil), 403, -402)
+	if rs, _ := m["required_scopes"].([]any); len(rs) != 1 || rs[0] != "openid" {
+		t.Errorf("required_scopes = %v", m["required_scopes"])
+	}
+	// OIDC off: -3.
 	app := testApp()
 	app.OIDC = false
 	s2 := kakaotest.NewServer(t, app, kakaotest.DefaultUsers())

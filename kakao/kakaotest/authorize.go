@@ -88,7 +88,9 @@ func (e *Emulator) authorizeGet(w http.ResponseWriter, r *http.Request) {
 			"지원하지 않는 response_type입니다: "+rt, "Unsupported response type: "+rt)
 		return
 	}
-	fail := func(errCode, desc string) { redirectParams(w, redirectURI, "error", errCode, "error_description", desc, "state", state) }
+	fail := func(errCode, desc string) {
+		redirectParams(w, redirectURI, "error", errCode, "error_description", desc, "state", state)
+	}
 
 	// PKCE: only S256 is accepted (the discovery document advertises only S256); "plain", a
 	// missing method or a malformed challenge is invalid_request.

@@ -2,6 +2,7 @@ package kakaotest
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -75,7 +76,9 @@ func (e *Emulator) applyFault(w http.ResponseWriter, r *http.Request, path strin
 		}
 	}
 	if f.Hang {
-		// Answer nothing until the client gives up (or the emulator closes).
+		// Answer nothing until the client gives up (or the emulator closes). The body is read
+		// first: net/http notices a client's disconnect only once the body is consumed.
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 		select {
 		case <-ctx.Done():
 		case <-e.done:

@@ -254,8 +254,8 @@ func TestUnlinkWebhook(t *testing.T) {
 	for _, method := range []string{"POST", "GET"} {
 		t.Run(method, func(t *testing.T) {
 			var (
-				mu  sync.Mutex
-				got *http.Request
+				mu   sync.Mutex
+				got  *http.Request
 				vals url.Values
 			)
 			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -300,14 +300,19 @@ func TestUnlinkWebhook(t *testing.T) {
 }
 
 func TestUnlinkWebhook_Failures(t *testing.T) {
+	release := make(chan struct{})
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "slow") {
-			<-r.Context().Done()
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
 			return
 		}
 		http.Redirect(w, r, "/elsewhere", http.StatusFound)
 	}))
 	defer hook.Close()
+	defer close(release)
 	for _, path := range []string{"/redirect", "/slow"} {
 		app := testApp()
 		app.UnlinkWebhookURL = hook.URL + path

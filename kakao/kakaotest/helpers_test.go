@@ -1,6 +1,7 @@
 package kakaotest_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -182,7 +183,6 @@ func wantKapiError(t *testing.T, r response, status, code int) map[string]any {
 	return m
 }
 
-
 func getPage(t *testing.T, c *http.Client, target string) string {
 	t.Helper()
 	resp, err := c.Get(target)
@@ -241,3 +241,5 @@ func codeViaPage(t *testing.T, s *kakaotest.Server, user int64, scopes []string)
 	}
 	return code
 }
+
+func base64URL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }

@@ -296,5 +296,5 @@ func (e *Emulator) handleTokenInfo(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(payload)
 }
 
-// now returns the emulator clock's time truncated to seconds.
+// nowLocked returns the emulator clock's time truncated to seconds; e.mu must be held.
 func (e *Emulator) nowLocked() time.Time { return e.now().Truncate(time.Second) }

@@ -116,9 +116,9 @@ var (
 type formError struct{ Field, Ko, En string }
 
 type pageUser struct {
-	ID                        int64
+	ID                         int64
 	Nickname, Email, EmailNote string
-	Linked, Checked           bool
+	Linked, Checked            bool
 }
 
 type pageItem struct {
