@@ -2,10 +2,10 @@ package kakao_test
 
 import (
 	"context"
-	"encoding/base64"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
