@@ -47,6 +47,7 @@ type config struct {
 	EmulatorAddr    string
 	RateLimit       server.RateLimit
 	MetricsAddr     string
+	PprofAddr       string
 }
 
 // setting documents one variable; the README's configuration table follows this list.
@@ -87,6 +88,7 @@ var settings = []setting{
 	{"KAKAOAUTH_LOG_LEVEL", "info", "info", "`debug`, `info`, `warn`, `error`."},
 	{"KAKAOAUTH_LOG_FORMAT", "json", "text", "`json` or `text`."},
 	{"KAKAOAUTH_METRICS_ADDR", "", "", "Serve `/metrics` on this address instead of the main one (keep it private)."},
+	{"KAKAOAUTH_PPROF_ADDR", "", "", "Serve Go's `/debug/pprof/` on this address (loopback only; for profiling)."},
 	{"KAKAOAUTH_EMULATOR_ADDR", "", "127.0.0.1:9911", "`dev` only: where the built-in Kakao emulator listens."},
 }
 
@@ -264,6 +266,12 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		bad("KAKAOAUTH_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 	c.EmulatorAddr = get("KAKAOAUTH_EMULATOR_ADDR")
+	c.PprofAddr = get("KAKAOAUTH_PPROF_ADDR")
+	if c.PprofAddr != "" {
+		if h, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(h) {
+			bad("KAKAOAUTH_PPROF_ADDR", "want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
+		}
+	}
 	c.MetricsAddr = get("KAKAOAUTH_METRICS_ADDR")
 	if c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {

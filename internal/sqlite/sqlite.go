@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -49,6 +50,7 @@ type DB struct {
 	read  *sql.DB // read-only connections (the write pool itself for ":memory:")
 
 	// Prepared once on the hot paths.
+	loginFind     *sql.Stmt
 	loginUpdate   *sql.Stmt
 	insertUser    *sql.Stmt
 	insertIdent   *sql.Stmt
@@ -56,12 +58,20 @@ type DB struct {
 	insertToken   *sql.Stmt
 	rotateSelect  *sql.Stmt
 	markRotated   *sql.Stmt
-	touchSession  *sql.Stmt
 	leafToken     *sql.Stmt
 	revokeSess    *sql.Stmt
 	revokeTokens  *sql.Stmt
 	userBySession *sql.Stmt
 	userByID      *sql.Stmt
+	spBegin       *sql.Stmt
+	spRelease     *sql.Stmt
+	spRollback    *sql.Stmt
+
+	// The group-commit writer (batch.go).
+	ops        chan *writeOp
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
 }
 
 var _ auth.Store = (*DB)(nil)
@@ -121,6 +131,9 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 		r := common
 		r.Add("_pragma", "query_only(1)")
+		// Readers look up a few hot pages each (sessions, users); a small page cache each keeps
+		// the process small, and the OS page cache holds the rest.
+		r.Add("_pragma", "cache_size(-512)")
 		if db.read, err = sql.Open("sqlite", path+"?"+r.Encode()); err != nil {
 			db.write.Close()
 			return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
@@ -134,15 +147,22 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	db.startWriter()
 	return db, nil
 }
 
 // Close releases both connection pools.
 func (db *DB) Close() error {
+	if db.closing != nil {
+		db.closeOnce.Do(func() {
+			close(db.closing)
+			<-db.writerDone
+		})
+	}
 	var errs []error
-	for _, s := range []*sql.Stmt{db.loginUpdate, db.insertUser, db.insertIdent, db.insertSession,
-		db.insertToken, db.rotateSelect, db.markRotated, db.touchSession, db.leafToken,
-		db.revokeSess, db.revokeTokens, db.userBySession, db.userByID} {
+	for _, s := range []*sql.Stmt{db.loginFind, db.loginUpdate, db.insertUser, db.insertIdent, db.insertSession,
+		db.insertToken, db.rotateSelect, db.markRotated, db.leafToken,
+		db.revokeSess, db.revokeTokens, db.userBySession, db.userByID, db.spBegin, db.spRelease, db.spRollback} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

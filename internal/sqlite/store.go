@@ -13,13 +13,29 @@ import (
 )
 
 // userCols selects a user as scanUser reads it; the query joins kakaoJoin.
+//
+// last_login_at is the later of the stored value and the newest session's start (an index seek on
+// sessions_user): a returning login then writes no user row unless the profile changed, which
+// saves a page per login; the stored value is refreshed hourly so it survives session purges.
 const userCols = `u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
-	u.created_at, u.updated_at, u.last_login_at, COALESCE(i.subject, '')`
+	u.created_at, u.updated_at,
+	max(u.last_login_at, COALESCE((SELECT max(ls.created_at) FROM sessions ls WHERE ls.user_id = u.id), 0)),
+	COALESCE(i.subject, '')`
+
+// lastLoginRefresh is how stale users.last_login_at may get before a login rewrites it.
+const lastLoginRefresh = time.Hour
 
 const kakaoJoin = `LEFT JOIN identities i ON i.user_id = u.id AND i.provider = 'kakao'`
 
 const sessionCols = `s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at,
 	s.user_agent, s.ip, s.flow`
+
+// sessionColsLive is sessionCols with last_used_at as the start of the session's newest refresh
+// token: Rotate does not rewrite the session row (one page less per refresh).
+const sessionColsLive = `s.id, s.user_id, s.created_at,
+	max(s.last_used_at, COALESCE((SELECT lt.created_at FROM refresh_tokens lt WHERE lt.session_id = s.id
+		ORDER BY lt.generation DESC LIMIT 1), 0)),
+	s.expires_at, s.revoked_at, s.user_agent, s.ip, s.flow`
 
 // prepare compiles the statements of the hot paths once.
 func (db *DB) prepare(ctx context.Context) error {
@@ -28,16 +44,18 @@ func (db *DB) prepare(ctx context.Context) error {
 		pool *sql.DB
 		sql  string
 	}{
-		// Finds the user of an identity and updates the profile in one statement; no row means a
-		// first login. UpdatedAt moves only when a profile field changes.
+		// Finds the user of an identity; no row means a first login.
+		{&db.loginFind, db.write, `SELECT u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
+			u.created_at, u.updated_at, u.last_login_at,
+			COALESCE((SELECT subject FROM identities WHERE user_id = u.id AND provider = 'kakao'), '')
+			FROM identities i JOIN users u ON u.id = i.user_id
+			WHERE i.provider = ? AND i.subject = ?`},
+		// Updates the profile; UpdatedAt moves only when a profile field changes.
 		{&db.loginUpdate, db.write, `UPDATE users SET
 			updated_at = CASE WHEN nickname IS ?1 AND email IS ?2 AND email_verified IS ?3
 				AND profile_image_url IS ?4 THEN updated_at ELSE ?5 END,
 			nickname = ?1, email = ?2, email_verified = ?3, profile_image_url = ?4, last_login_at = ?5
-			WHERE id = (SELECT user_id FROM identities WHERE provider = ?6 AND subject = ?7)
-			RETURNING id, nickname, email, email_verified, profile_image_url, created_at, updated_at,
-				last_login_at, COALESCE((SELECT subject FROM identities
-					WHERE user_id = users.id AND provider = 'kakao'), '')`},
+			WHERE id = ?6`},
 		{&db.insertUser, db.write, `INSERT INTO users (id, nickname, email, email_verified,
 			profile_image_url, created_at, updated_at, last_login_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&db.insertIdent, db.write, `INSERT INTO identities (provider, subject, user_id, created_at)
@@ -56,7 +74,6 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE rt.hash = ?`},
 		{&db.markRotated, db.write, `UPDATE refresh_tokens SET rotated_at = ?
 			WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`},
-		{&db.touchSession, db.write, `UPDATE sessions SET last_used_at = ? WHERE id = ?`},
 		{&db.leafToken, db.write, `SELECT generation, expires_at FROM refresh_tokens
 			WHERE session_id = ? AND rotated_at IS NULL AND revoked_at IS NULL
 			ORDER BY generation DESC LIMIT 1`},
@@ -69,6 +86,9 @@ func (db *DB) prepare(ctx context.Context) error {
 			JOIN users u ON u.id = s.user_id
 			` + kakaoJoin + `
 			WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`},
+		{&db.spBegin, db.write, `SAVEPOINT op`},
+		{&db.spRelease, db.write, `RELEASE op`},
+		{&db.spRollback, db.write, `ROLLBACK TO op`},
 		{&db.userByID, db.read, `SELECT ` + userCols + ` FROM users u ` + kakaoJoin + ` WHERE u.id = ?`},
 	}
 	for _, s := range w {
@@ -165,17 +185,42 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 		rt.ExpiresAt = sess.ExpiresAt
 	}
 	rt.SessionID = sess.ID
-	n := now.UnixNano()
 
-	tx, err := db.write.BeginTx(ctx, nil)
+	var (
+		u       auth.User
+		created bool
+	)
+	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		u, created, err = db.loginUser(ctx, tx, p, sess, rt, now)
+		return err
+	})
 	if err != nil {
-		return auth.User{}, false, fmt.Errorf("sqlite: login user: %w", err)
+		return auth.User{}, false, err
 	}
-	defer tx.Rollback()
+	return u, created, nil
+}
 
+// loginUser is LoginUser's work inside a write transaction.
+func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess auth.Session, rt auth.RefreshToken, now time.Time) (auth.User, bool, error) {
+	n := now.UnixNano()
 	created := false
-	u, err := scanUser(tx.StmtContext(ctx, db.loginUpdate).QueryRowContext(ctx,
-		p.Nickname, p.Email, p.EmailVerified, p.ProfileImageURL, n, p.Provider, p.Subject))
+	u, err := scanUser(tx.StmtContext(ctx, db.loginFind).QueryRowContext(ctx, p.Provider, p.Subject))
+	if err == nil {
+		changed := u.Nickname != p.Nickname || u.Email != p.Email || u.EmailVerified != p.EmailVerified ||
+			u.ProfileImageURL != p.ProfileImageURL
+		if changed || now.Sub(u.LastLoginAt) >= lastLoginRefresh {
+			if _, err := tx.StmtContext(ctx, db.loginUpdate).ExecContext(ctx,
+				p.Nickname, p.Email, p.EmailVerified, p.ProfileImageURL, n, u.ID); err != nil {
+				return auth.User{}, false, fmt.Errorf("sqlite: login user: update profile: %w", err)
+			}
+			if changed {
+				u.UpdatedAt = fromNano(n)
+			}
+			u.Nickname, u.Email, u.EmailVerified, u.ProfileImageURL = p.Nickname, p.Email, p.EmailVerified, p.ProfileImageURL
+		}
+		u.LastLoginAt = fromNano(n)
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		id, err := newID()
@@ -201,9 +246,6 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 	sess.UserID = u.ID
 	if err := insertSession(ctx, tx, db, sess, rt); err != nil {
 		return auth.User{}, false, fmt.Errorf("sqlite: login user: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return auth.User{}, false, fmt.Errorf("sqlite: login user: commit: %w", err)
 	}
 	return u, created, nil
 }
@@ -267,12 +309,20 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 	if len(req.Hash) == 0 || len(req.SuccessorHash) == 0 {
 		return auth.RotateResult{}, errors.New("sqlite: rotate: empty token hash")
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	var res auth.RotateResult
+	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		res, err = db.rotate(ctx, tx, req)
+		return err
+	})
 	if err != nil {
-		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
+		return auth.RotateResult{}, err
 	}
-	defer tx.Rollback()
+	return res, nil
+}
 
+// rotate is Rotate's work inside a write transaction; a Reused revocation is committed with it.
+func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (auth.RotateResult, error) {
 	var (
 		gen            int
 		tokExp         int64
@@ -284,7 +334,7 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 		dest           = append([]any{&gen, &tokExp, &tokRot, &tokRev}, ss.dest()...)
 	)
 	dest = append(dest, us.dest()...)
-	err = tx.StmtContext(ctx, db.rotateSelect).QueryRowContext(ctx, req.Hash).Scan(dest...)
+	err := tx.StmtContext(ctx, db.rotateSelect).QueryRowContext(ctx, req.Hash).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.RotateResult{Outcome: auth.NotFound}, nil
 	}
@@ -327,9 +377,6 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 		if err := revokeSession(ctx, tx, db, res.Session.ID, now); err != nil {
 			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: revoke family: %w", err)
 		}
-		if err := tx.Commit(); err != nil {
-			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: commit revocation: %w", err)
-		}
 		res.Outcome = auth.Reused
 		res.Session.RevokedAt = req.Now.UTC()
 		return res, nil
@@ -351,12 +398,6 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 		Generation: gen + 1, CreatedAt: req.Now, ExpiresAt: exp}
 	if err := insertToken(ctx, tx, db, succ); err != nil {
 		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
-	}
-	if _, err := tx.StmtContext(ctx, db.touchSession).ExecContext(ctx, now, res.Session.ID); err != nil {
-		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: touch session: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: commit: %w", err)
 	}
 	res.Outcome = auth.Rotated
 	res.User = us.user()
@@ -395,7 +436,7 @@ func revokeSessionOf(ctx context.Context, tx *sql.Tx, db *DB, userID, sessionID 
 // SessionByRefresh returns the session of a stored refresh-token hash, in any state.
 func (db *DB) SessionByRefresh(ctx context.Context, hash []byte) (auth.Session, error) {
 	var ss sessionScan
-	err := db.read.QueryRowContext(ctx, `SELECT `+sessionCols+`
+	err := db.read.QueryRowContext(ctx, `SELECT `+sessionColsLive+`
 		FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE rt.hash = ?`, hash).Scan(ss.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Session{}, auth.ErrNotFound
@@ -408,7 +449,7 @@ func (db *DB) SessionByRefresh(ctx context.Context, hash []byte) (auth.Session, 
 
 // Sessions lists a user's active sessions, newest first.
 func (db *DB) Sessions(ctx context.Context, userID string, now time.Time) ([]auth.Session, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionCols+` FROM sessions s
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColsLive+` FROM sessions s
 		WHERE s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
 		ORDER BY s.created_at DESC, s.id DESC`, userID, now.UnixNano())
 	if err != nil {

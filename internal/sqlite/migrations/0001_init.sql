@@ -33,7 +33,7 @@ CREATE TABLE sessions (
 	user_agent   TEXT    NOT NULL DEFAULT '',
 	ip           TEXT    NOT NULL DEFAULT '',
 	flow         TEXT    NOT NULL DEFAULT ''
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE INDEX sessions_user ON sessions (user_id, created_at);
 
