@@ -20,7 +20,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		b = []byte(`{"error":"internal_error","error_description":"internal error"}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h["Content-Type"] = hdrJSON
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -161,7 +161,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	setLogUser(r, res.User.ID)
 	s.setSessionCookies(w, res.Tokens, res.Session.ID)
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	msg := "login success"
 	if res.Created {
 		msg = "register success"
@@ -230,7 +230,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	if cookieMode {
 		s.setSessionCookies(w, res.Tokens, res.Session.ID)
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	writeJSON(w, http.StatusOK, struct {
 		Token tokenJSON `json:"token"`
 	}{s.tokenOut(res.Tokens)})
@@ -264,7 +264,7 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	writeJSON(w, http.StatusOK, claimsJSON{
 		Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject, Expiry: c.Expiry.Unix(),
 		IssuedAt: c.IssuedAt.Unix(), ID: c.ID, SessionID: c.SessionID,
@@ -304,7 +304,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setLogUser(r, u.ID)
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	writeJSON(w, http.StatusOK, struct {
 		User userJSON `json:"user"`
 	}{userOut(u)})
@@ -366,7 +366,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.clearSessionCookies(w)
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	if form || wantsHTML(r) {
 		result := "signed-out"
 		if all {
@@ -509,12 +509,12 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(r.Context()); err != nil {
 			s.writeError(w, r, &auth.Error{Code: auth.ECodeUnavailable, Message: "not ready", Err: err})

@@ -71,7 +71,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		h.Set("Retry-After", retryAfterSeconds(ra))
 	}
-	h.Set("Cache-Control", "no-store")
+	h["Cache-Control"] = hdrNoStore
 	lang := web.Lang(r)
 	writeJSON(w, status, errorBody{
 		Error:            e.Code,

@@ -146,18 +146,30 @@ func setLogError(r *http.Request, msg string) {
 	}
 }
 
-// securityHeaders sends the headers every answer carries.
+// Header values shared by every response; handlers never modify them in place.
+var (
+	hdrNosniff  = []string{"nosniff"}
+	hdrReferrer = []string{"same-origin"}
+	hdrFrame    = []string{"DENY"}
+	hdrCSP      = []string{"default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
+	hdrHSTS     = []string{"max-age=31536000"}
+	hdrNoStore  = []string{"no-store"}
+	hdrJSON     = []string{"application/json; charset=utf-8"}
+)
+
+// securityHeaders sends the headers every answer carries. The keys are already canonical, so
+// they are assigned directly instead of through Header.Set.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
+		h["X-Content-Type-Options"] = hdrNosniff
 		// same-origin, not no-referrer: with no-referrer a same-origin form POST carries
 		// "Origin: null", and cookie-authenticated posts are checked by origin.
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h["Referrer-Policy"] = hdrReferrer
+		h["X-Frame-Options"] = hdrFrame
+		h["Content-Security-Policy"] = hdrCSP
 		if s.cfg.Cookies.Secure {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			h["Strict-Transport-Security"] = hdrHSTS
 		}
 		next.ServeHTTP(w, r)
 	})
