@@ -543,3 +543,14 @@ func TestError_Methods(t *testing.T) {
 		t.Error("Unwrap")
 	}
 }
+
+// TestError_RedactsSecrets: Kakao's messages echo codes and tokens; Error() never does.
+func TestError_RedactsSecrets(t *testing.T) {
+	code := "kxy2hMi3aDBTq0xE7Zp_Wk8c-Lm4Nn6Rr9Ss1Tt"
+	e := &kakao.Error{Op: "token", Kind: kakao.KindBadCode, KOE: "KOE320", Status: 400,
+		Description: "authorization code not found for code=" + code}
+	got := e.Error()
+	if strings.Contains(got, code) || !strings.Contains(got, "KOE320") || !strings.Contains(got, "authorization code not found") {
+		t.Fatalf("Error() = %q", got)
+	}
+}

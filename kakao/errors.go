@@ -79,13 +79,52 @@ func (e *Error) Error() string {
 	}
 	if e.Description != "" {
 		b.WriteString(": ")
-		b.WriteString(clip(e.Description, 200))
+		b.WriteString(redactSecrets(clip(e.Description, 200)))
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
-		b.WriteString(clip(e.Err.Error(), 300))
+		b.WriteString(redactSecrets(clip(e.Err.Error(), 300)))
 	}
 	return b.String()
+}
+
+// redactSecrets replaces every run of 16 or more token characters (base64url, '.', '~') with
+// "[redacted]": Kakao's own messages echo codes and tokens ("authorization code not found for
+// code=…"), and error texts end up in logs.
+func redactSecrets(s string) string {
+	isTok := func(c byte) bool {
+		return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if !isTok(s[i]) {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isTok(s[j]) {
+			j++
+		}
+		if j-i >= 16 && hasDigitAndLetter(s[i:j]) {
+			b.WriteString("[redacted]")
+		} else {
+			b.WriteString(s[i:j])
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// hasDigitAndLetter tells random token text from long plain words and URLs' host names.
+func hasDigitAndLetter(s string) bool {
+	var d, l bool
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		d = d || c >= '0' && c <= '9'
+		l = l || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	return d && l
 }
 
 // Unwrap returns the underlying transport or decode error, if any.

@@ -48,6 +48,7 @@ type config struct {
 	RateLimit       server.RateLimit
 	MetricsAddr     string
 	PprofAddr       string
+	dev             bool // `kakaoauth dev`
 }
 
 // setting documents one variable; the README's configuration table follows this list.
@@ -114,7 +115,7 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		}
 		return ""
 	}
-	var c config
+	c := config{dev: dev}
 	var errs []string
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, name+": "+fmt.Sprintf(format, args...))

@@ -596,3 +596,19 @@ func jsonDecode(r *http.Response, v any) error {
 	defer r.Body.Close()
 	return json.NewDecoder(r.Body).Decode(v)
 }
+
+// TestE2E_DevCanonicalHost: in dev, a page opened as localhost goes to the public URL's host
+// first, so the flow cookie and Kakao's redirect meet on one host.
+func TestE2E_DevCanonicalHost(t *testing.T) {
+	d := startDev(t, nil)
+	u, _ := url.Parse(d.BaseURL)
+	other := "http://localhost:" + u.Port()
+	r, err := noRedirects(newBrowser(t)).Get(other + "/auth/kakao/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, r)
+	if r.StatusCode != 302 || r.Header.Get("Location") != d.BaseURL+"/auth/kakao/login" {
+		t.Fatalf("localhost login: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}

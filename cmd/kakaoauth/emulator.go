@@ -23,7 +23,7 @@ func emulatorApp(cfg config, getenv func(string) string) kakaotest.App {
 	if v := getenv("KAKAOAUTH_KAKAO_CLIENT_ID"); v != "" {
 		app.RESTKey = v
 	}
-	if v, ok := lookup(getenv, "KAKAOAUTH_KAKAO_CLIENT_SECRET"); ok {
+	if v := getenv("KAKAOAUTH_KAKAO_CLIENT_SECRET"); v != "" {
 		app.ClientSecret = v
 	}
 	if v := getenv("KAKAOAUTH_KAKAO_ADMIN_KEY"); v != "" {
@@ -40,19 +40,6 @@ func emulatorApp(cfg config, getenv func(string) string) kakaotest.App {
 	}
 	app.OIDC = cfg.OIDC
 	return app
-}
-
-// lookup tells an empty value apart from an unset one: KAKAOAUTH_KAKAO_CLIENT_SECRET= turns the
-// emulated app's client secret off.
-func lookup(getenv func(string) string, name string) (string, bool) {
-	v := getenv(name)
-	if v != "" {
-		return v, true
-	}
-	if g, ok := any(getenv).(interface{ Lookup(string) (string, bool) }); ok {
-		return g.Lookup(name)
-	}
-	return "", false
 }
 
 // userFlags collects repeated -user "id,nickname[,email]" flags.
@@ -84,6 +71,7 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	addr := fs.String("addr", "127.0.0.1:9911", "listen address")
 	oidc := fs.Bool("oidc", true, "OpenID Connect on (ID tokens)")
 	consent := fs.String("consent", "profile_nickname:required,profile_image,account_email", "consent items, comma-separated, :required marks required ones")
+	secret := fs.Bool("client-secret", true, "client secret on (its value: KAKAOAUTH_KAKAO_CLIENT_SECRET or the dev default)")
 	auto := fs.Int64("auto-consent", 0, "answer every authorize request at once as this user id (load runs)")
 	issuer := fs.String("issuer", "", "ID-token issuer and discovery base URL (default http://<addr>)")
 	var users userFlags
@@ -94,6 +82,9 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	cfg, _ := loadConfig(getenv, true) // only the list and OIDC settings are used; no validation needed
 	cfg.OIDC = *oidc
 	app := emulatorApp(cfg, getenv)
+	if !*secret {
+		app.ClientSecret = ""
+	}
 	app.ConsentItems = nil
 	for _, item := range list(*consent) {
 		id, req, _ := strings.Cut(item, ":")

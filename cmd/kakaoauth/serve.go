@@ -258,6 +258,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
 		},
 		RateLimit:        cfg.RateLimit,
+		CanonicalHost:    cfg.dev,
 		Logger:           log,
 		Metrics:          m,
 		MetricsElsewhere: cfg.MetricsAddr != "",

@@ -257,3 +257,17 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	s.cfg.Pages.Login(w, r, http.StatusOK, web.LoginPage{Lang: lang, LoginURL: loginURL, Outcome: outcome})
 }
+
+// canonical redirects a browser page request made under another host name to the public URL.
+func (s *Server) canonical(next http.HandlerFunc) http.HandlerFunc {
+	if !s.cfg.CanonicalHost {
+		return next
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != s.cfg.PublicURL.Host {
+			http.Redirect(w, r, s.cfg.PublicURL.String()+r.URL.RequestURI(), http.StatusFound)
+			return
+		}
+		next(w, r)
+	}
+}

@@ -17,11 +17,11 @@ func (s *Server) routes() http.Handler {
 	}
 
 	root := route("/{$}", "GET", "HEAD")
-	root("GET", s.handleIndex)
+	root("GET", s.canonical(s.handleIndex))
 
 	mux.Handle("GET /static/", s.cfg.Pages.Static())
 
-	route("/auth/kakao/login", "GET")("GET", s.rateLimited(s.handleLogin))
+	route("/auth/kakao/login", "GET")("GET", s.canonical(s.rateLimited(s.handleLogin)))
 	route("/auth/kakao/callback", "GET")("GET", s.rateLimited(s.handleCallback))
 	route("/auth/error", "GET")("GET", s.handleErrorPage)
 	route("/auth/kakao/token", "POST", "OPTIONS")("POST", s.rateLimited(s.handleToken))

@@ -79,6 +79,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// MetricsElsewhere keeps /metrics off this handler (main serves it on KAKAOAUTH_METRICS_ADDR).
 	MetricsElsewhere bool
+	// CanonicalHost sends page and login requests that arrive under another host name (say
+	// localhost for 127.0.0.1) to the public URL first, so the flow cookie and Kakao's redirect
+	// meet on one host. For dev only: behind a proxy that rewrites Host it would loop.
+	CanonicalHost bool
 	// Extra lets main mount more routes (metrics, emulator) on the same mux.
 	Extra func(mux *http.ServeMux)
 }
