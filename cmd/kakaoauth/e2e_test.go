@@ -612,3 +612,46 @@ func TestE2E_DevCanonicalHost(t *testing.T) {
 		t.Fatalf("localhost login: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
 }
+
+// TestE2E_GracefulShutdown: on SIGINT/SIGTERM (the context ends) the server stops accepting,
+// finishes the request in flight, closes the database and run returns nil.
+func TestE2E_GracefulShutdown(t *testing.T) {
+	d := startDev(t, nil)
+	d.setFault(t, "/oauth/token", map[string]any{"latency_ms": 700})
+	code := d.mintCode(t, 4217730412856391024)
+	type result struct {
+		status int
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		b, _ := json.Marshal(map[string]string{"code": code, "redirect_uri": spaRedirect})
+		r, err := http.Post(d.BaseURL+"/auth/kakao/token", "application/json", bytes.NewReader(b))
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		got <- result{status: r.StatusCode}
+	}()
+	time.Sleep(250 * time.Millisecond)
+	d.cancel()
+	res := <-got
+	if res.err != nil || res.status != 200 {
+		t.Fatalf("request in flight during shutdown: %d %v, want 200", res.status, res.err)
+	}
+	var err error
+	select {
+	case err = <-d.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after shutdown")
+	}
+	d.done <- err // for the cleanup
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := http.Get(d.BaseURL + "/healthz"); err == nil {
+		t.Fatal("server still accepting after shutdown")
+	}
+}

@@ -181,10 +181,12 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// The server first: its requests in flight may still be talking to the emulator.
+	err = srv.Shutdown(sctx)
 	if emuSrv != nil {
 		_ = emuSrv.Shutdown(sctx)
 	}
-	if err := srv.Shutdown(sctx); err != nil {
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
