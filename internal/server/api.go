@@ -462,8 +462,11 @@ func (s *Server) setSessionCookies(w http.ResponseWriter, t auth.Tokens, session
 		HttpOnly: true, Secure: c.Secure, SameSite: c.SameSite})
 	http.SetCookie(w, &http.Cookie{Name: c.RefreshName, Value: t.Refresh, Path: "/auth", MaxAge: refreshAge,
 		HttpOnly: true, Secure: c.Secure, SameSite: c.SameSite})
-	http.SetCookie(w, &http.Cookie{Name: c.CSRFName, Value: s.cfg.CSRF.CSRFToken(sessionID), Path: "/", MaxAge: refreshAge,
+	csrf := s.cfg.CSRF.CSRFToken(sessionID)
+	http.SetCookie(w, &http.Cookie{Name: c.CSRFName, Value: csrf, Path: "/", MaxAge: refreshAge,
 		Secure: c.Secure, SameSite: c.SameSite})
+	// A frontend on another origin cannot read our cookie, so the proof is also a header.
+	w.Header().Set("X-CSRF-Token", csrf)
 }
 
 func (s *Server) clearSessionCookies(w http.ResponseWriter) {

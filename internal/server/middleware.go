@@ -217,7 +217,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		if allowed {
 			h.Set("Access-Control-Allow-Origin", o)
 			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, WWW-Authenticate")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, X-CSRF-Token, Retry-After, WWW-Authenticate")
 		}
 		next.ServeHTTP(w, r)
 	})
