@@ -346,6 +346,90 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	do(apiCall{method: "GET", path: "/nowhere", hdr: map[string]string{"Accept": "text/html"}, want: 404})
 	do(apiCall{method: "GET", path: "/static/no-such-file.css", want: 404})
 
+	// Mobile SDK flow: new user, bad input, a token Kakao refuses, a foreign app's token.
+	at, idt := d.sdkToken(t, 4217730412856391026, nil)
+	_, body = do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 200,
+		body: jsonBody(map[string]string{"access_token": at, "id_token": idt})})
+	var sdk struct {
+		Token struct{ Access, Refresh string } `json:"token"`
+	}
+	if err := json.Unmarshal(body, &sdk); err != nil || sdk.Token.Access == "" {
+		t.Fatalf("SDK login: %v %s", err, body)
+	}
+	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 400, body: `{}`})
+	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 400, body: `{"access_token":"x","extra":1}`})
+	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: "text/plain", want: 415, body: "x"})
+	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 401, body: `{"access_token":"unknown-kakao-token"}`})
+	foreign, _ := d.sdkToken(t, 4217730412856391026, map[string]any{"app_id": 99})
+	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 401, body: jsonBody(map[string]string{"access_token": foreign})})
+	do(apiCall{method: "OPTIONS", path: "/auth/kakao/sdk", hdr: map[string]string{"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}, want: 204})
+
+	// Sessions.
+	sdkBearer := map[string]string{"Authorization": "Bearer " + sdk.Token.Access}
+	_, body = do(apiCall{method: "GET", path: "/auth/sessions", hdr: sdkBearer, want: 200})
+	var sessions struct {
+		Sessions []struct{ ID string } `json:"sessions"`
+	}
+	if err := json.Unmarshal(body, &sessions); err != nil || len(sessions.Sessions) != 1 {
+		t.Fatalf("sessions: %v %s", err, body)
+	}
+	do(apiCall{method: "GET", path: "/auth/sessions", want: 401})
+	do(apiCall{method: "OPTIONS", path: "/auth/sessions", hdr: map[string]string{"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}, want: 204})
+	do(apiCall{method: "DELETE", path: "/auth/sessions/unknown", hdr: sdkBearer, want: 404})
+	do(apiCall{method: "DELETE", path: "/auth/sessions/unknown", want: 401})
+	do(apiCall{method: "DELETE", path: "/auth/sessions/unknown", hdr: sdkBearer, ctype: "text/plain", body: "x", want: 415})
+	do(apiCall{method: "GET", path: "/auth/sessions/unknown", hdr: sdkBearer, want: 405})
+	second, _, _ := d.sdkSignIn(t, 4217730412856391026)
+	do(apiCall{method: "DELETE", path: "/auth/sessions/" + sessions.Sessions[0].ID, hdr: map[string]string{"Authorization": "Bearer " + second}, want: 204})
+
+	// The unlink webhook.
+	hook := func(method, authz string, p url.Values, want int) {
+		t.Helper()
+		c := apiCall{method: method, path: "/auth/kakao/webhook/unlink", want: want, hdr: map[string]string{}}
+		if authz != "" {
+			c.hdr["Authorization"] = authz
+		}
+		if method == "GET" {
+			c.path += "?" + p.Encode()
+		} else {
+			c.ctype, c.body = "application/x-www-form-urlencoded", p.Encode()
+		}
+		do(c)
+	}
+	hook("GET", "KakaoAK "+devAdminKey, hookParams(5300000000000000001, "UNLINK_FROM_APPS"), 200)
+	hook("POST", "KakaoAK "+devAdminKey, hookParams(5300000000000000001, "ACCOUNT_DELETE"), 200)
+	hook("POST", "", hookParams(5300000000000000001, "ACCOUNT_DELETE"), 401)
+	hook("GET", "Bearer "+devAdminKey, hookParams(5300000000000000001, "ACCOUNT_DELETE"), 401)
+	wrongApp := hookParams(5300000000000000001, "ACCOUNT_DELETE")
+	wrongApp.Set("app_id", "1")
+	hook("POST", "KakaoAK "+devAdminKey, wrongApp, 403)
+	hook("GET", "KakaoAK "+devAdminKey, url.Values{"app_id": {devAppID}, "user_id": {"x"}}, 400)
+	do(apiCall{method: "POST", path: "/auth/kakao/webhook/unlink", ctype: ctJSON, body: "{}",
+		hdr: map[string]string{"Authorization": "KakaoAK " + devAdminKey}, want: 415})
+	do(apiCall{method: "PUT", path: "/auth/kakao/webhook/unlink", want: 405})
+
+	// Account deletion: the API (Bearer, then cookie mode), then the pages.
+	do(apiCall{method: "DELETE", path: "/auth/me", want: 401})
+	do(apiCall{method: "DELETE", path: "/auth/me", hdr: map[string]string{"Authorization": "Bearer " + second}, want: 204})
+	browser := newBrowser(t)
+	readBody(t, d.browserLogin(t, browser, userNoEmail, "profile_nickname"))
+	do(apiCall{method: "DELETE", path: "/auth/me", client: noRedirects(browser), hdr: map[string]string{"Origin": d.BaseURL}, want: 403})
+	do(apiCall{method: "GET", path: "/account/delete", client: noRedirects(browser), want: 200})
+	do(apiCall{method: "HEAD", path: "/account/delete", client: noRedirects(browser), want: 200})
+	do(apiCall{method: "POST", path: "/account/delete", client: noRedirects(browser), ctype: "application/x-www-form-urlencoded",
+		body: "csrf=wrong", hdr: map[string]string{"Origin": d.BaseURL}, want: 403})
+	do(apiCall{method: "POST", path: "/account/delete", client: noRedirects(browser), ctype: "application/x-www-form-urlencoded",
+		body: url.Values{"csrf": {d.cookie(browser, "/", "csrfToken")}}.Encode(), hdr: map[string]string{"Origin": d.BaseURL}, want: 303})
+	do(apiCall{method: "GET", path: "/account/delete", want: 303})
+	do(apiCall{method: "POST", path: "/account/delete", ctype: "application/x-www-form-urlencoded", body: "csrf=x", want: 401})
+	do(apiCall{method: "GET", path: "/account/deleted", want: 200})
+	do(apiCall{method: "GET", path: "/account/deleted?unlink=failed", want: 200})
+	do(apiCall{method: "HEAD", path: "/account/deleted", want: 200})
+	browser2 := newBrowser(t)
+	readBody(t, d.browserLogin(t, browser2, userNoEmail, "profile_nickname"))
+	do(apiCall{method: "DELETE", path: "/auth/me", client: noRedirects(browser2), want: 303,
+		hdr: map[string]string{"Origin": d.BaseURL, "X-CSRF-Token": d.cookie(browser2, "/", "csrfToken"), "Accept": "text/html"}})
+
 	// /metrics and /openapi.json are mounted by main; validated once they answer.
 	for _, p := range []string{"/metrics", "/openapi.json"} {
 		t.Run(strings.TrimPrefix(p, "/"), func(t *testing.T) {
@@ -367,6 +451,10 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 		"POST /auth/kakao/token 200", "POST /auth/token/refresh 200", "POST /auth/token/verify 200",
 		"POST /auth/logout 204", "GET /auth/me 200", "GET /.well-known/jwks.json 200",
 		"GET /.well-known/openid-configuration 200", "GET /healthz 200", "GET /readyz 200",
+		"POST /auth/kakao/sdk 200", "POST /auth/kakao/sdk 401", "GET /auth/sessions 200", "DELETE /auth/sessions/{id} 204",
+		"DELETE /auth/sessions/{id} 404", "GET /auth/kakao/webhook/unlink 200", "POST /auth/kakao/webhook/unlink 200",
+		"POST /auth/kakao/webhook/unlink 401", "POST /auth/kakao/webhook/unlink 403", "DELETE /auth/me 204", "DELETE /auth/me 303",
+		"DELETE /auth/me 403", "GET /account/delete 200", "POST /account/delete 303", "GET /account/deleted 200",
 	} {
 		if !doc.covered[want] {
 			t.Errorf("not exercised: %s", want)

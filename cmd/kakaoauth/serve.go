@@ -70,6 +70,8 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		emuURL := "http://" + hostForURL(emuLn.Addr().String())
 		app := emulatorApp(cfg, getenv)
 		app.RedirectURIs = append(app.RedirectURIs, cfg.PublicURL.String()+"/auth/kakao/callback")
+		// The emulator calls our unlink webhook as Kakao would (POST /_emulator/unlink).
+		app.UnlinkWebhookURL = cfg.PublicURL.String() + "/auth/kakao/webhook/unlink"
 		emu = kakaotest.New(app, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emuURL, Logger: log.With("component", "emulator")})
 		defer emu.Close()
 		if v := getenv("KAKAOAUTH_EMULATOR_AUTO_CONSENT"); v != "" {
@@ -92,6 +94,10 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		if cfg.AppID == 0 {
 			cfg.AppID = a.AppID
+		}
+		if len(cfg.Audiences) == 0 {
+			// ID tokens of the mobile SDK flow name the native (or JavaScript) key.
+			cfg.Audiences = []string{a.NativeKey, a.JavaScriptKey}
 		}
 	}
 
@@ -237,11 +243,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
+	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC}
 	svc := auth.NewService(auth.Config{
 		Store:        timed,
 		Access:       accessTokens{issuer},
 		Refresh:      refreshTokens{secrets},
-		Identities:   &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC},
+		Identities:   idp,
+		SDK:          idp,
+		Unlinker:     idp,
 		RefreshTTL:   cfg.RefreshTTL,
 		RefreshGrace: cfg.RefreshGrace,
 		Logger:       log,
@@ -260,6 +269,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
 		},
 		RateLimit:        cfg.RateLimit,
+		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
 		CanonicalHost:    cfg.dev,
 		Logger:           log,
 		Metrics:          m,

@@ -186,6 +186,13 @@ type Store interface {
 	RetireSigningKey(ctx context.Context, id string, at time.Time) error
 	// DeleteSigningKey removes a key (after its overlap has passed).
 	DeleteSigningKey(ctx context.Context, id string) error
+	// DeleteUser deletes a user with everything that hangs off it (identities, sessions, refresh
+	// tokens) in one transaction; audit events stay. ErrNotFound if there is no such user.
+	DeleteUser(ctx context.Context, userID string) error
+	// DeleteUserByIdentity deletes the user of identity (provider, subject) as DeleteUser does and
+	// returns its id; ErrNotFound if no user has that identity. Of concurrent calls for one
+	// identity exactly one deletes; the others get ErrNotFound.
+	DeleteUserByIdentity(ctx context.Context, provider, subject string) (userID string, err error)
 	// Audit appends an audit event.
 	Audit(ctx context.Context, e AuditEvent) error
 	// Ping reports whether the database answers.

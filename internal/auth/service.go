@@ -62,6 +62,10 @@ type Config struct {
 	Access     AccessTokens
 	Refresh    RefreshTokens
 	Identities Identities
+	// SDK checks Kakao SDK tokens (the mobile flow); nil turns that flow off.
+	SDK SDKIdentities
+	// Unlinker unlinks deleted accounts at Kakao; nil skips the unlink.
+	Unlinker Unlinker
 	// RefreshTTL is a session's absolute lifetime; rotation never extends it.
 	RefreshTTL time.Duration
 	// RefreshGrace is how long a rotated refresh token still answers its successor.

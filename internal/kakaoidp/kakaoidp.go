@@ -13,7 +13,7 @@ import (
 	"github.com/kakaoauth/kakaoauth/kakao"
 )
 
-// Provider implements auth.Identities with Kakao.
+// Provider implements auth.Identities, auth.SDKIdentities and auth.Unlinker with Kakao.
 type Provider struct {
 	Client *kakao.Client
 	// RequireIDToken makes a token response without an ID token an error (OIDC is on for the
@@ -47,6 +47,53 @@ func (p *Provider) ExchangeCode(ctx context.Context, ex auth.CodeExchange) (auth
 		return auth.Profile{}, MapError(err)
 	}
 	return ProfileOf(u), nil
+}
+
+// SDKLogin checks an access token from Kakao's SDK: access_token_info must name our app (app_id,
+// compared as an integer, so a token minted for another Kakao app is refused: token
+// substitution), the profile comes from /v2/user/me and must be the same user as the token's id,
+// and an ID token, when sent, must verify (aud may be the native or JavaScript key, see
+// kakao.Config.Audiences) with sub equal to that id. Every refusal is invalid_token; Kakao's
+// outages stay 503/504.
+func (p *Provider) SDKLogin(ctx context.Context, accessToken, idToken, nonce string) (auth.Profile, error) {
+	info, err := p.Client.VerifyAccessToken(ctx, accessToken)
+	if err != nil {
+		return auth.Profile{}, MapError(err)
+	}
+	if idToken != "" {
+		c, err := p.Client.VerifyIDToken(ctx, idToken, nonce)
+		if err != nil {
+			return auth.Profile{}, MapError(err)
+		}
+		if c.UserID != info.ID {
+			return auth.Profile{}, &auth.Error{Code: auth.ECodeInvalidToken, Message: "ID token's sub is not the access token's user"}
+		}
+	}
+	u, err := p.Client.Me(ctx, accessToken, nil)
+	if err != nil {
+		return auth.Profile{}, MapError(err)
+	}
+	if u.ID != info.ID {
+		return auth.Profile{}, &auth.Error{Code: auth.ECodeInvalidToken, Message: "/v2/user/me answered another user than access_token_info"}
+	}
+	return ProfileOf(u), nil
+}
+
+// Unlink unlinks a Kakao user from our app with the admin key. A user who is not linked any more
+// (-101) counts as unlinked.
+func (p *Provider) Unlink(ctx context.Context, subject string) error {
+	id, err := strconv.ParseInt(subject, 10, 64)
+	if err != nil || id <= 0 {
+		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "not a Kakao user id: " + subject}
+	}
+	if _, err := p.Client.UnlinkUser(ctx, id); err != nil {
+		var ke *kakao.Error
+		if errors.As(err, &ke) && ke.Kind == kakao.KindNotLinked {
+			return nil
+		}
+		return MapError(err)
+	}
+	return nil
 }
 
 // ProfileOf reads a profile from /v2/user/me: the email only when Kakao says it is valid and

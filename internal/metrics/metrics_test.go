@@ -394,8 +394,12 @@ func (f *fakeStore) RetireSigningKey(context.Context, string, time.Time) error {
 }
 func (f *fakeStore) DeleteSigningKey(context.Context, string) error { return f.err }
 func (f *fakeStore) Audit(context.Context, auth.AuditEvent) error   { return f.err }
-func (f *fakeStore) Ping(context.Context) error                     { return f.err }
-func (f *fakeStore) Close() error                                   { return f.err }
+func (f *fakeStore) DeleteUser(context.Context, string) error       { return f.err }
+func (f *fakeStore) DeleteUserByIdentity(context.Context, string, string) (string, error) {
+	return "", f.err
+}
+func (f *fakeStore) Ping(context.Context) error { return f.err }
+func (f *fakeStore) Close() error               { return f.err }
 
 // callAll calls every method of auth.Store on s with zero arguments (a background context).
 func callAll(t *testing.T, s auth.Store) []string {

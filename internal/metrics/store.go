@@ -23,6 +23,8 @@ const (
 	opAddSigningKey
 	opRetireSigningKey
 	opDeleteSigningKey
+	opDeleteUser
+	opDeleteUserByIdentity
 	opAudit
 	opPing
 	opClose
@@ -32,7 +34,7 @@ const (
 var opNames = [numOps]string{
 	"LoginUser", "User", "UserBySession", "Rotate", "SessionByRefresh", "Sessions", "RevokeSession",
 	"RevokeUserSessions", "ConsumeOnce", "SigningKeys", "AddSigningKey", "RetireSigningKey",
-	"DeleteSigningKey", "Audit", "Ping", "Close",
+	"DeleteSigningKey", "DeleteUser", "DeleteUserByIdentity", "Audit", "Ping", "Close",
 }
 
 // Outcomes of a store call.
@@ -180,6 +182,20 @@ func (s *timedStore) DeleteSigningKey(ctx context.Context, id string) error {
 	err := s.Store.DeleteSigningKey(ctx, id)
 	s.done(opDeleteSigningKey, start, err)
 	return err
+}
+
+func (s *timedStore) DeleteUser(ctx context.Context, userID string) error {
+	start := time.Now()
+	err := s.Store.DeleteUser(ctx, userID)
+	s.done(opDeleteUser, start, err)
+	return err
+}
+
+func (s *timedStore) DeleteUserByIdentity(ctx context.Context, provider, subject string) (string, error) {
+	start := time.Now()
+	id, err := s.Store.DeleteUserByIdentity(ctx, provider, subject)
+	s.done(opDeleteUserByIdentity, start, err)
+	return id, err
 }
 
 func (s *timedStore) Audit(ctx context.Context, e auth.AuditEvent) error {

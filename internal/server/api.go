@@ -159,6 +159,11 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.answerLogin(w, r, res)
+}
+
+// answerLogin answers a successful token or SDK login: cookies and the login response.
+func (s *Server) answerLogin(w http.ResponseWriter, r *http.Request, res auth.LoginResult) {
 	setLogUser(r, res.User.ID)
 	s.setSessionCookies(w, res.Tokens, res.Session.ID)
 	w.Header()["Cache-Control"] = hdrNoStore

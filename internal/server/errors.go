@@ -59,7 +59,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	switch status {
 	case http.StatusUnauthorized:
-		if e.Code == auth.ECodeInvalidToken {
+		if h.Get("WWW-Authenticate") != "" {
+			// The handler named its own scheme (the webhook's KakaoAK).
+		} else if e.Code == auth.ECodeInvalidToken {
 			h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		} else {
 			h.Set("WWW-Authenticate", `Bearer`)
@@ -73,9 +75,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h["Cache-Control"] = hdrNoStore
 	lang := web.Lang(r)
+	key := "err." + e.Code
+	var de *describedError
+	if errors.As(err, &de) {
+		key = de.key
+	}
 	writeJSON(w, status, errorBody{
 		Error:            e.Code,
-		ErrorDescription: web.Message(lang, "err."+e.Code),
+		ErrorDescription: web.Message(lang, key),
 		KakaoErrorCode:   e.KakaoCode,
 	})
 }
@@ -138,3 +145,14 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		RetryURL: "/auth/kakao/login",
 	})
 }
+
+// describedError answers an error with the catalogue text of key instead of "err.<code>", when
+// one code covers cases the client should tell apart by reading (a Kakao token that expired, or
+// one we refuse).
+type describedError struct {
+	err error
+	key string
+}
+
+func (d *describedError) Error() string { return d.err.Error() }
+func (d *describedError) Unwrap() error { return d.err }

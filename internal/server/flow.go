@@ -239,6 +239,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			s.cfg.Pages.Account(w, r, http.StatusOK, web.AccountPage{
 				Lang: lang, JustSignedIn: result == "signed-in", Nickname: u.Nickname, Email: u.Email,
 				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: "/auth/logout", LogoutAllURL: "/auth/logout?all=true",
+				DeleteURL: "/account/delete",
 			})
 			return
 		}

@@ -83,8 +83,17 @@ type Config struct {
 	// localhost for 127.0.0.1) to the public URL first, so the flow cookie and Kakao's redirect
 	// meet on one host. For dev only: behind a proxy that rewrites Host it would loop.
 	CanonicalHost bool
+	// UnlinkWebhook authenticates Kakao's unlink webhook; without an admin key the webhook
+	// answers 404 (it is off).
+	UnlinkWebhook UnlinkWebhookConfig
 	// Extra lets main mount more routes (metrics, emulator) on the same mux.
 	Extra func(mux *http.ServeMux)
+}
+
+// UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.
+type UnlinkWebhookConfig struct {
+	AdminKey string // KAKAOAUTH_KAKAO_ADMIN_KEY: the request's Authorization is "KakaoAK <AdminKey>"
+	AppID    int64  // KAKAOAUTH_KAKAO_APP_ID: the request's app_id
 }
 
 // Server serves the HTTP API and pages.

@@ -666,3 +666,55 @@ func (db *DB) AuditEvents(ctx context.Context, userID string, limit int) ([]auth
 	}
 	return out, nil
 }
+
+// DeleteUser deletes a user; the schema's ON DELETE CASCADE removes its identities, sessions and
+// refresh tokens in the same transaction. Audit events are kept. ErrNotFound if there is no such
+// user.
+func (db *DB) DeleteUser(ctx context.Context, userID string) error {
+	var n int64
+	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
+		if err != nil {
+			return fmt.Errorf("sqlite: delete user: %w", err)
+		}
+		n, err = r.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlite: delete user: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteUserByIdentity deletes the user of identity (provider, subject) as DeleteUser does and
+// returns its id. Writes are serialized, so of concurrent calls for one identity exactly one
+// finds it; the others get ErrNotFound.
+func (db *DB) DeleteUserByIdentity(ctx context.Context, provider, subject string) (string, error) {
+	var userID string
+	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `DELETE FROM users WHERE id =
+			(SELECT user_id FROM identities WHERE provider = ? AND subject = ?) RETURNING id`,
+			provider, subject).Scan(&userID)
+		if errors.Is(err, sql.ErrNoRows) {
+			userID = ""
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: delete user by identity: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if userID == "" {
+		return "", auth.ErrNotFound
+	}
+	return userID, nil
+}

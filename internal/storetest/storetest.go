@@ -58,6 +58,9 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		{"ConsumeOnce/Parallel", testConsumeOnceParallel},
 		{"SigningKeys", testSigningKeys},
 		{"Audit", testAudit},
+		{"DeleteUser/66_72_CascadeAndRelogin", testDeleteUser},
+		{"DeleteUserByIdentity/69", testDeleteUserByIdentity},
+		{"DeleteUserByIdentity/70_Parallel", testDeleteUserByIdentityParallel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -994,4 +997,108 @@ func testAudit(t *testing.T, e *env) {
 			t.Errorf("Audit(%s): %v", ev.Type, err)
 		}
 	}
+}
+
+// wantGone checks that nothing of a deleted user's login can be found or used any more.
+func (e *env) wantGone(t *testing.T, l login, now time.Time) {
+	t.Helper()
+	_, err := e.st.User(e.ctx, l.user.ID)
+	wantNotFound(t, "User after deletion", err)
+	_, err = e.st.UserBySession(e.ctx, l.user.ID, l.sess.ID, now)
+	wantNotFound(t, "UserBySession after deletion", err)
+	_, err = e.st.SessionByRefresh(e.ctx, l.rt)
+	wantNotFound(t, "SessionByRefresh after deletion", err)
+	res, _ := e.rotate(t, l.rt, now, time.Minute)
+	wantOutcome(t, res, auth.NotFound)
+	if ss, err := e.st.Sessions(e.ctx, l.user.ID, now); err != nil || len(ss) != 0 {
+		t.Errorf("Sessions after deletion = %v, %v; want none", ss, err)
+	}
+}
+
+func testDeleteUser(t *testing.T, e *env) {
+	p := profile("4100000100")
+	a := e.loginAt(t, p, t0)
+	b := e.loginAt(t, p, t0.Add(time.Minute))
+	succ := e.mustRotate(t, b.rt, t0.Add(2*time.Minute))
+	other := e.loginAt(t, profile("4100000101"), t0)
+	now := t0.Add(time.Hour)
+
+	if err := e.st.DeleteUser(e.ctx, a.user.ID); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	e.wantGone(t, a, now)
+	e.wantGone(t, b, now)
+	res, _ := e.rotate(t, succ, now, time.Minute)
+	wantOutcome(t, res, auth.NotFound)
+	wantNotFound(t, "second DeleteUser", e.st.DeleteUser(e.ctx, a.user.ID))
+	wantNotFound(t, "DeleteUser(unknown)", e.st.DeleteUser(e.ctx, uuid.NewString()))
+	if _, err := e.st.UserBySession(e.ctx, other.user.ID, other.sess.ID, now); err != nil {
+		t.Errorf("other user's session after deletion: %v", err)
+	}
+	// The identity is free again: the same Kakao user gets a fresh account (66).
+	again := e.loginAt(t, p, now)
+	if !again.created || again.user.ID == a.user.ID {
+		t.Errorf("login after deletion: created=%v id=%s (old %s); want a new user", again.created, again.user.ID, a.user.ID)
+	}
+	if !again.user.CreatedAt.Equal(now) {
+		t.Errorf("new user's CreatedAt = %v, want %v (nothing of the old account resurrected)", again.user.CreatedAt, now)
+	}
+	// Audit events outlive the user.
+	if err := e.st.Audit(e.ctx, auth.AuditEvent{Time: now, Type: "account_delete", UserID: a.user.ID}); err != nil {
+		t.Errorf("Audit for a deleted user: %v", err)
+	}
+}
+
+func testDeleteUserByIdentity(t *testing.T, e *env) {
+	l := e.loginAt(t, profile("4100000110"), t0)
+	other := e.loginAt(t, profile("4100000111"), t0)
+	now := t0.Add(time.Hour)
+
+	_, err := e.st.DeleteUserByIdentity(e.ctx, auth.ProviderKakao, "4100000119")
+	wantNotFound(t, "DeleteUserByIdentity(unknown subject)", err)
+	_, err = e.st.DeleteUserByIdentity(e.ctx, "other-provider", "4100000110")
+	wantNotFound(t, "DeleteUserByIdentity(other provider)", err)
+	if _, err := e.st.User(e.ctx, l.user.ID); err != nil {
+		t.Fatalf("user after refused deletions: %v", err)
+	}
+
+	id, err := e.st.DeleteUserByIdentity(e.ctx, auth.ProviderKakao, "4100000110")
+	if err != nil || id != l.user.ID {
+		t.Fatalf("DeleteUserByIdentity = %q, %v; want %q", id, err, l.user.ID)
+	}
+	e.wantGone(t, l, now)
+	_, err = e.st.DeleteUserByIdentity(e.ctx, auth.ProviderKakao, "4100000110")
+	wantNotFound(t, "second DeleteUserByIdentity", err)
+	if _, err := e.st.UserBySession(e.ctx, other.user.ID, other.sess.ID, now); err != nil {
+		t.Errorf("other user's session after deletion: %v", err)
+	}
+}
+
+func testDeleteUserByIdentityParallel(t *testing.T, e *env) {
+	l := e.loginAt(t, profile("4100000120"), t0)
+	const n = 3
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		deleted []string
+	)
+	for range n {
+		wg.Go(func() {
+			id, err := e.st.DeleteUserByIdentity(e.ctx, auth.ProviderKakao, "4100000120")
+			switch {
+			case errors.Is(err, auth.ErrNotFound):
+			case err != nil:
+				t.Errorf("DeleteUserByIdentity: %v", err)
+			default:
+				mu.Lock()
+				deleted = append(deleted, id)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(deleted) != 1 || deleted[0] != l.user.ID {
+		t.Errorf("parallel deletions reported %v, want exactly [%s]", deleted, l.user.ID)
+	}
+	e.wantGone(t, l, t0.Add(time.Minute))
 }

@@ -1,5 +1,6 @@
 // Package web renders the pages people see in the browser flow: the login page, the signed-in
-// page and the error pages, in Korean (the default) and English.
+// page, the delete-account confirmation and result pages and the error pages, in Korean (the
+// default) and English.
 //
 // Pages are html/template files and one stylesheet, all embedded. They need no script and no
 // inline style, so they work under the strict Content-Security-Policy the server sends, and
@@ -59,7 +60,7 @@ type staticFile struct {
 }
 
 // pageNames are the page templates; each is parsed together with layout.html.
-var pageNames = [...]string{"login", "account", "error"}
+var pageNames = [...]string{"login", "account", "error", "delete", "deleted"}
 
 // New parses the embedded templates and catalogues and returns a Renderer.
 func New(opt Options) (*Renderer, error) {
@@ -176,6 +177,25 @@ type AccountPage struct {
 	DeleteURL    string // the delete-account confirmation page; "" shows no delete link
 }
 
+// DeletePage asks whether to delete the account (GET /account/delete): the consequences as a
+// list, a POST form with the CSRF token, and a link that cancels.
+type DeletePage struct {
+	Lang      string // "ko" or "en"; empty or unknown: Lang(req)
+	CSRF      string // value of the form's hidden csrf field
+	ActionURL string // the form's target; default "/account/delete"
+	CancelURL string // the cancel link; default "/"
+}
+
+// DeletedPage says that the account has been deleted (the target of the 303 after deletion). It
+// needs no session.
+type DeletedPage struct {
+	Lang string // "ko" or "en"; empty or unknown: Lang(req)
+	// UnlinkFailed says the account is deleted here but Kakao could not be told: the page says
+	// so and how the person can disconnect the app themselves.
+	UnlinkFailed bool
+	LoginURL     string // the "sign up again" link; default "/auth/kakao/login"
+}
+
 // ErrorPage is an error page.
 type ErrorPage struct {
 	Lang string // "ko" or "en"; empty or unknown: Lang(req)
@@ -244,6 +264,17 @@ type view struct {
 	Login       *loginView
 	Account     *accountView
 	Error       *errorView
+	Delete      *deleteView
+	Deleted     *deletedView
+}
+
+type deleteView struct {
+	DataErased, CSRF, ActionURL, CancelURL string
+}
+
+type deletedView struct {
+	Done, UnlinkHint, LoginURL string
+	UnlinkFailed               bool
 }
 
 type loginView struct {
@@ -339,6 +370,37 @@ func (r *Renderer) Account(w http.ResponseWriter, req *http.Request, status int,
 		Delete:       p.DeleteURL,
 	}
 	r.render(w, req, status, "account", v)
+}
+
+// Delete writes the delete-account confirmation page with the given status.
+func (r *Renderer) Delete(w http.ResponseWriter, req *http.Request, status int, p DeletePage) {
+	lang := pageLang(req, p.Lang)
+	heading := Message(lang, "delete.title")
+	v := r.newView(req, lang, heading, heading, false)
+	v.Delete = &deleteView{
+		DataErased: messagef(lang, "delete.data_erased", "service", r.service),
+		CSRF:       p.CSRF,
+		ActionURL:  orDefault(p.ActionURL, "/account/delete"),
+		CancelURL:  orDefault(p.CancelURL, "/"),
+	}
+	r.render(w, req, status, "delete", v)
+}
+
+// Deleted writes the page that confirms the account's deletion with the given status.
+func (r *Renderer) Deleted(w http.ResponseWriter, req *http.Request, status int, p DeletedPage) {
+	lang := pageLang(req, p.Lang)
+	v := r.newView(req, lang, Message(lang, "deleted.heading"), Message(lang, "deleted.title"), false)
+	dv := &deletedView{
+		Done:     messagef(lang, "deleted.done", "service", r.service),
+		LoginURL: orDefault(p.LoginURL, "/auth/kakao/login"),
+	}
+	if p.UnlinkFailed {
+		dv.UnlinkFailed = true
+		dv.Done = messagef(lang, "deleted.done_unlink_failed", "service", r.service)
+		dv.UnlinkHint = messagef(lang, "deleted.unlink_failed", "service", r.service)
+	}
+	v.Deleted = dv
+	r.render(w, req, status, "deleted", v)
 }
 
 // Error writes an error page with the given status.

@@ -60,6 +60,23 @@ func allPages() []pageCase {
 				r.Account(w, req, http.StatusOK, AccountPage{Lang: lang, Nickname: "라이언", CSRF: "csrf-token-2", DeleteURL: "/account/delete"})
 			},
 			title: map[string]string{"ko": "내 계정 | kakaoauth", "en": "Your account | kakaoauth"}},
+		{name: "delete", status: 200,
+			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
+				r.Delete(w, req, http.StatusOK, DeletePage{Lang: lang, CSRF: "csrf-token-3"})
+			},
+			title: map[string]string{"ko": "계정을 삭제할까요? | kakaoauth", "en": "Delete your account? | kakaoauth"}},
+		{name: "deleted", status: 200,
+			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
+				r.Deleted(w, req, http.StatusOK, DeletedPage{Lang: lang})
+			},
+			title: map[string]string{"ko": "계정 삭제 완료 | kakaoauth", "en": "Account deleted | kakaoauth"},
+			h1:    map[string]string{"ko": "계정이 삭제되었습니다", "en": "Your account has been deleted"}},
+		{name: "deleted-unlink-failed", status: 200,
+			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
+				r.Deleted(w, req, http.StatusOK, DeletedPage{Lang: lang, UnlinkFailed: true})
+			},
+			title: map[string]string{"ko": "계정 삭제 완료 | kakaoauth", "en": "Account deleted | kakaoauth"},
+			h1:    map[string]string{"ko": "계정이 삭제되었습니다", "en": "Your account has been deleted"}},
 		{name: "error-cancelled", render: errPage("cancelled", 400, ErrorPage{}), status: 400,
 			title:     map[string]string{"ko": "오류: 카카오 로그인을 취소했습니다 | kakaoauth", "en": "Error: You cancelled the Kakao login | kakaoauth"},
 			actionURL: "/auth/kakao/login", action: map[string]string{"ko": "다시 로그인", "en": "Log in again"}},
@@ -521,3 +538,45 @@ func TestWaitWords(t *testing.T) {
 		}
 	}
 }
+
+func TestDeletePages(t *testing.T) {
+	r := newRenderer(t)
+	for _, lang := range []string{"ko", "en"} {
+		w := httptest.NewRecorder()
+		r.Delete(w, httptest.NewRequest(http.MethodGet, "/account/delete", nil), http.StatusOK,
+			DeletePage{Lang: lang, CSRF: "tok<&>", CancelURL: "/"})
+		body := w.Body.String()
+		// The form posts with the CSRF token; its button states the action; then the cancel link.
+		wantForm := `<form method="post" action="/account/delete"><input type="hidden" name="csrf" value="tok&lt;&amp;&gt;"><button type="submit" class="button button--danger">` +
+			Message(lang, "delete.confirm") + `</button></form>`
+		if !strings.Contains(body, wantForm) {
+			t.Errorf("%s: form missing; want %s", lang, wantForm)
+		}
+		iForm, iCancel := strings.Index(body, "<form"), strings.Index(body, `href="/">`+unescapeNot(Message(lang, "delete.cancel")))
+		if iCancel < 0 || iCancel < iForm {
+			t.Errorf("%s: cancel link missing or before the form", lang)
+		}
+		if n := strings.Count(body, "<li>"); n != 4 {
+			t.Errorf("%s: %d consequences listed, want 4", lang, n)
+		}
+		if !strings.Contains(body, messagef(lang, "delete.data_erased", "service", "kakaoauth")) {
+			t.Errorf("%s: service name not in the consequences", lang)
+		}
+
+		for _, failed := range []bool{false, true} {
+			w := httptest.NewRecorder()
+			r.Deleted(w, httptest.NewRequest(http.MethodGet, "/account/deleted", nil), http.StatusOK, DeletedPage{Lang: lang, UnlinkFailed: failed})
+			body := w.Body.String()
+			hint := messagef(lang, "deleted.unlink_failed", "service", "kakaoauth")
+			if got := strings.Contains(unescape(body), hint); got != failed {
+				t.Errorf("%s unlinkFailed=%v: unlink hint shown = %v", lang, failed, got)
+			}
+			if !strings.Contains(body, `href="/auth/kakao/login"`) {
+				t.Errorf("%s: no sign-up-again link", lang)
+			}
+		}
+	}
+}
+
+// unescapeNot returns s as html/template writes text that needs no escaping.
+func unescapeNot(s string) string { return s }

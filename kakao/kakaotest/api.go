@@ -395,11 +395,15 @@ func (e *Emulator) handleAccessTokenInfo(w http.ResponseWriter, r *http.Request)
 		e.mu.Unlock()
 		return
 	}
+	appID := e.app.AppID
+	if a.access.appID != 0 {
+		appID = a.access.appID
+	}
 	out := struct {
 		ID        int64 `json:"id"`
 		ExpiresIn int64 `json:"expires_in"`
 		AppID     int64 `json:"app_id"`
-	}{a.user.ID, int64(a.access.expiry.Sub(now) / time.Second), e.app.AppID}
+	}{a.user.ID, int64(a.access.expiry.Sub(now) / time.Second), appID}
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }

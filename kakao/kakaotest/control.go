@@ -50,7 +50,9 @@ func (f faultJSON) fault() (Fault, error) {
 //	GET    /_emulator/calls            [?endpoint=...] → {"count", "counts", "calls"}
 //	DELETE /_emulator/calls
 //	POST   /_emulator/code             {"user_id", "redirect_uri", "nonce"?, "code_challenge"?} → {"code"}
-//	POST   /_emulator/token            {"user_id", "client_id"?} → Kakao token JSON
+//	POST   /_emulator/token            {"user_id", "client_id"?, "app_id"?} → Kakao token JSON
+//	                                   (app_id: access_token_info names this app instead, as for a
+//	                                   token minted by another Kakao app)
 //	GET    /_emulator/users            → [user...]
 //	POST   /_emulator/users            user → user (id chosen when 0)
 //	POST   /_emulator/unlink           {"user_id", "referrer_type"?}
@@ -130,14 +132,26 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			UserID   int64  `json:"user_id"`
 			ClientID string `json:"client_id"`
+			AppID    int64  `json:"app_id"`
 		}
 		if !decodeControl(w, r, &req) {
+			return
+		}
+		if req.AppID < 0 {
+			controlError(w, http.StatusBadRequest, "app_id must be positive")
 			return
 		}
 		tok, err := e.issueAccessToken(req.UserID, req.ClientID, e.baseURL(r))
 		if err != nil {
 			controlError(w, http.StatusBadRequest, err.Error())
 			return
+		}
+		if req.AppID != 0 {
+			e.mu.Lock()
+			if a := e.access[tok.AccessToken]; a != nil {
+				a.appID = req.AppID
+			}
+			e.mu.Unlock()
 		}
 		writeJSON(w, http.StatusOK, tok)
 	case "GET users":

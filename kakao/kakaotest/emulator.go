@@ -254,6 +254,7 @@ type accessRec struct {
 	clientID string
 	openid   bool
 	expiry   time.Time
+	appID    int64 // the app_id access_token_info names; 0 means the emulated app's
 }
 
 type refreshRec struct {

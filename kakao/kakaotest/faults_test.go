@@ -3,6 +3,7 @@ package kakaotest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -201,6 +202,24 @@ func TestControlAPI(t *testing.T) {
 	tok := r.JSON(t)
 	if str(tok, "access_token") == "" || decodeJWT(t, str(tok, "id_token"))["aud"] != testApp().NativeKey {
 		t.Errorf("token = %s", r.Body)
+	}
+	// A token "minted by another Kakao app": access_token_info names that app's id.
+	for _, tc := range []struct {
+		appID any
+		want  json.Number
+	}{{nil, json.Number(fmt.Sprint(testApp().AppID))}, {int64(99887766), "99887766"}} {
+		body := map[string]any{"user_id": userNoEmail}
+		if tc.appID != nil {
+			body["app_id"] = tc.appID
+		}
+		at := str(postJSON(t, s, "/_emulator/token", body).JSON(t), "access_token")
+		info := do(t, s, http.MethodGet, "/v1/user/access_token_info", "Bearer "+at, nil).JSON(t)
+		if info["app_id"] != tc.want {
+			t.Errorf("app_id %v: access_token_info = %v, want app_id %s", tc.appID, info, tc.want)
+		}
+	}
+	if r := postJSON(t, s, "/_emulator/token", map[string]any{"user_id": userNoEmail, "app_id": -1}); r.Status != 400 {
+		t.Errorf("negative app_id: %d", r.Status)
 	}
 	// Faults over HTTP.
 	if r := postJSON(t, s, "/_emulator/faults", map[string]any{"endpoint": "/v2/user/me", "fault": map[string]any{"status": 502, "times": 1}}); r.Status != 204 {
