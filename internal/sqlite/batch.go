@@ -8,11 +8,10 @@ import (
 )
 
 // Group commit. The hot writes (logins and refresh rotations) are queued to one writer goroutine,
-// which runs every operation waiting at that moment in one transaction, each under its own
-// savepoint, and commits once. Under load this shares the cost of BEGIN IMMEDIATE and of writing
+// which runs every operation waiting at that moment in one transaction and commits once. Under load this shares the cost of BEGIN IMMEDIATE and of writing
 // the WAL frames at COMMIT among several requests; alone, an operation runs in a transaction of
 // its own exactly as before. Every caller returns only after the commit that holds its writes, and
-// an operation that fails is rolled back to its savepoint without touching the others.
+// an operation that fails is retried alone so that it cannot take the others down with it.
 
 // maxBatch bounds how many operations share one transaction.
 const maxBatch = 32
@@ -29,7 +28,9 @@ type writeOp struct {
 
 // startWriter starts the goroutine that owns the batched transactions.
 func (db *DB) startWriter() {
-	db.ops = make(chan *writeOp, maxBatch)
+	// Unbuffered: a send succeeds only when the writer takes it, so nothing is left queued when
+	// the writer stops at Close.
+	db.ops = make(chan *writeOp)
 	db.closing = make(chan struct{})
 	db.writerDone = make(chan struct{})
 	go db.writer()
@@ -117,26 +118,24 @@ func (db *DB) runBatch(ops []*writeOp) {
 		finish(commitErr(tx.Commit()))
 		return
 	}
+	// Optimistically run everything in the one transaction. Failures are rare (a constraint
+	// violation, a fault); when one happens, the whole transaction is rolled back and every
+	// operation runs again in a transaction of its own, so the others still commit and the
+	// failing one leaves nothing behind. This avoids a savepoint per operation.
 	for _, op := range ops {
 		if err := op.ctx.Err(); err != nil {
 			op.err = err
 			continue
 		}
-		if _, err := tx.StmtContext(ctx, db.spBegin).ExecContext(ctx); err != nil {
+		if err := op.fn(context.WithoutCancel(op.ctx), tx); err != nil {
 			_ = tx.Rollback()
-			finish(fmt.Errorf("sqlite: savepoint: %w", err))
-			return
-		}
-		if op.err = op.fn(context.WithoutCancel(op.ctx), tx); op.err != nil {
-			if _, err := tx.StmtContext(ctx, db.spRollback).ExecContext(ctx); err != nil {
-				_ = tx.Rollback()
-				finish(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
-				return
+			for _, op := range ops {
+				if op.err == nil {
+					db.runBatch([]*writeOp{op})
+				} else {
+					close(op.done)
+				}
 			}
-		}
-		if _, err := tx.StmtContext(ctx, db.spRelease).ExecContext(ctx); err != nil {
-			_ = tx.Rollback()
-			finish(fmt.Errorf("sqlite: release savepoint: %w", err))
 			return
 		}
 	}

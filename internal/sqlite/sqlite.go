@@ -63,9 +63,6 @@ type DB struct {
 	revokeTokens  *sql.Stmt
 	userBySession *sql.Stmt
 	userByID      *sql.Stmt
-	spBegin       *sql.Stmt
-	spRelease     *sql.Stmt
-	spRollback    *sql.Stmt
 
 	// The group-commit writer (batch.go).
 	ops        chan *writeOp
@@ -162,7 +159,7 @@ func (db *DB) Close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.loginFind, db.loginUpdate, db.insertUser, db.insertIdent, db.insertSession,
 		db.insertToken, db.rotateSelect, db.markRotated, db.leafToken,
-		db.revokeSess, db.revokeTokens, db.userBySession, db.userByID, db.spBegin, db.spRelease, db.spRollback} {
+		db.revokeSess, db.revokeTokens, db.userBySession, db.userByID} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

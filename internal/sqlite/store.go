@@ -86,9 +86,6 @@ func (db *DB) prepare(ctx context.Context) error {
 			JOIN users u ON u.id = s.user_id
 			` + kakaoJoin + `
 			WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?`},
-		{&db.spBegin, db.write, `SAVEPOINT op`},
-		{&db.spRelease, db.write, `RELEASE op`},
-		{&db.spRollback, db.write, `ROLLBACK TO op`},
 		{&db.userByID, db.read, `SELECT ` + userCols + ` FROM users u ` + kakaoJoin + ` WHERE u.id = ?`},
 	}
 	for _, s := range w {
