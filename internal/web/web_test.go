@@ -547,7 +547,7 @@ func TestDeletePages(t *testing.T) {
 			DeletePage{Lang: lang, CSRF: "tok<&>", CancelURL: "/"})
 		body := w.Body.String()
 		// The form posts with the CSRF token; its button states the action; then the cancel link.
-		wantForm := `<form method="post" action="/account/delete"><input type="hidden" name="csrf" value="tok&lt;&amp;&gt;"><button type="submit" class="button button--danger">` +
+		wantForm := `<form class="confirm-form" method="post" action="/account/delete"><input type="hidden" name="csrf" value="tok&lt;&amp;&gt;"><button type="submit" class="button button--danger">` +
 			Message(lang, "delete.confirm") + `</button></form>`
 		if !strings.Contains(body, wantForm) {
 			t.Errorf("%s: form missing; want %s", lang, wantForm)
