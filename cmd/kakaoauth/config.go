@@ -59,7 +59,7 @@ type setting struct {
 var settings = []setting{
 	{"KAKAOAUTH_ADDR", ":8080", "127.0.0.1:8080", "Listen address."},
 	{"KAKAOAUTH_PUBLIC_URL", "(required)", "http://<ADDR>", "Public origin of this server: `iss` of its tokens, base of the Kakao callback `<PUBLIC_URL>/auth/kakao/callback`. https, or http for loopback hosts only."},
-	{"KAKAOAUTH_DATABASE_URL", "sqlite:kakaoauth.db", "sqlite:kakaoauth-dev.db", "`sqlite:<path>`."},
+	{"KAKAOAUTH_DATABASE_URL", "sqlite:kakaoauth.db", "sqlite:kakaoauth-dev.db", "`sqlite:<path>`, or `postgres://user:pass@host:5432/db?sslmode=verify-full` for several replicas sharing one database (pgx parameters such as `pool_max_conns` and `search_path` work)."},
 	{"KAKAOAUTH_SECRET", "(required)", "a fixed dev secret", "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies."},
 	{"KAKAOAUTH_KAKAO_CLIENT_ID", "(required)", "emulator's REST key", "Kakao REST API key (`client_id`)."},
 	{"KAKAOAUTH_KAKAO_CLIENT_SECRET", "", "emulator's secret", "Kakao client secret (sent in the form body)."},
@@ -138,8 +138,15 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		bad("KAKAOAUTH_PUBLIC_URL", "required (the https origin of this server)")
 	}
 	c.DatabaseURL = get("KAKAOAUTH_DATABASE_URL")
-	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") || len(c.DatabaseURL) == len("sqlite:") {
-		bad("KAKAOAUTH_DATABASE_URL", "want sqlite:<path> (PostgreSQL is not supported yet), got %q", c.DatabaseURL)
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:") && len(c.DatabaseURL) > len("sqlite:"):
+	case strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		if u, err := url.Parse(c.DatabaseURL); err != nil || u.Host == "" {
+			// The URL may carry a password: it is not repeated.
+			bad("KAKAOAUTH_DATABASE_URL", "not a valid postgres://user:password@host:port/database URL")
+		}
+	default:
+		bad("KAKAOAUTH_DATABASE_URL", "want sqlite:<path> or postgres://user:password@host:port/database, got %q", c.DatabaseURL)
 	}
 	c.Secret = getenv("KAKAOAUTH_SECRET")
 	if c.Secret == "" && dev {

@@ -34,6 +34,19 @@ func TestConfig_ServeAcceptsGood(t *testing.T) {
 	}
 }
 
+// TestConfig_DatabaseURL: sqlite: paths and postgres:// or postgresql:// URLs are accepted.
+func TestConfig_DatabaseURL(t *testing.T) {
+	for _, u := range []string{"sqlite:/var/lib/kakaoauth.db", "postgres://kakaoauth:pw@db.internal:5432/kakaoauth?sslmode=verify-full",
+		"postgresql://db.internal/kakaoauth"} {
+		e := goodServeEnv()
+		e["KAKAOAUTH_DATABASE_URL"] = u
+		c, err := loadConfig(env(e), false)
+		if err != nil || c.DatabaseURL != u {
+			t.Errorf("KAKAOAUTH_DATABASE_URL=%s: DatabaseURL %q, err %v; want it accepted", u, c.DatabaseURL, err)
+		}
+	}
+}
+
 // TestConfig_ServeRefusesUnsafe: serve names the variable that is missing or unsafe.
 func TestConfig_ServeRefusesUnsafe(t *testing.T) {
 	cases := []struct {
@@ -52,7 +65,8 @@ func TestConfig_ServeRefusesUnsafe(t *testing.T) {
 		{"bad duration", "KAKAOAUTH_ACCESS_TTL", "soon", "KAKAOAUTH_ACCESS_TTL"},
 		{"huge access ttl", "KAKAOAUTH_ACCESS_TTL", "48h", "KAKAOAUTH_ACCESS_TTL"},
 		{"samesite", "KAKAOAUTH_COOKIE_SAMESITE", "loose", "KAKAOAUTH_COOKIE_SAMESITE"},
-		{"postgres not yet", "KAKAOAUTH_DATABASE_URL", "postgres://x", "KAKAOAUTH_DATABASE_URL"},
+		{"unknown database scheme", "KAKAOAUTH_DATABASE_URL", "mysql://x", "KAKAOAUTH_DATABASE_URL"},
+		{"postgres url without host", "KAKAOAUTH_DATABASE_URL", "postgres:///kakaoauth", "KAKAOAUTH_DATABASE_URL"},
 		{"return_to not local", "KAKAOAUTH_RETURN_TO", "//evil.example", "KAKAOAUTH_RETURN_TO"},
 		{"bad app id", "KAKAOAUTH_KAKAO_APP_ID", "abc", "KAKAOAUTH_KAKAO_APP_ID"},
 	}

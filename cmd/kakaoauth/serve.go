@@ -18,6 +18,7 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
+	"github.com/kakaoauth/kakaoauth/internal/postgres"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
@@ -201,7 +202,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 // app is the wired server and what it must close.
 type app struct {
 	metrics *metrics.Metrics
-	store   *sqlite.DB
+	store   migratingStore
 	issuer  *tokens.Issuer
 	svc     *auth.Service
 	srv     *server.Server
@@ -288,7 +289,26 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 
 func (a *app) close() { a.store.Close() }
 
-func openStore(ctx context.Context, cfg config) (*sqlite.DB, error) {
+// migratingStore is a store whose schema the `migrate` command can bring up to date.
+type migratingStore interface {
+	auth.Store
+	Migrate(ctx context.Context) error
+}
+
+// isPostgresURL reports whether a KAKAOAUTH_DATABASE_URL names a PostgreSQL database.
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+func openStore(ctx context.Context, cfg config) (migratingStore, error) {
+	if isPostgresURL(cfg.DatabaseURL) {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
+		if err != nil {
+			// The URL may carry a password: it is not repeated here.
+			return nil, fmt.Errorf("open PostgreSQL database (KAKAOAUTH_DATABASE_URL): %w", err)
+		}
+		return db, nil
+	}
 	path := strings.TrimPrefix(cfg.DatabaseURL, "sqlite:")
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
@@ -303,8 +323,8 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if dbURL == "" {
 		dbURL = "sqlite:kakaoauth.db"
 	}
-	if !strings.HasPrefix(dbURL, "sqlite:") {
-		return fmt.Errorf("KAKAOAUTH_DATABASE_URL: want sqlite:<path>, got %q", dbURL)
+	if !strings.HasPrefix(dbURL, "sqlite:") && !isPostgresURL(dbURL) {
+		return fmt.Errorf("KAKAOAUTH_DATABASE_URL: want sqlite:<path> or postgres://…, got %q", dbURL)
 	}
 	db, err := openStore(ctx, config{DatabaseURL: dbURL})
 	if err != nil {
@@ -314,7 +334,11 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fmt.Fprintf(stdout, "migrated %s\n", dbURL)
+	shown := dbURL
+	if u, err := url.Parse(dbURL); err == nil && isPostgresURL(dbURL) {
+		shown = u.Redacted()
+	}
+	fmt.Fprintf(stdout, "migrated %s\n", shown)
 	return nil
 }
 
