@@ -585,3 +585,28 @@ func TestSecurity_79_80_RateLimit(t *testing.T) {
 		t.Fatalf("healthz: %d", r.StatusCode)
 	}
 }
+
+// TestSecurity_53_LogoutWithRefreshBody: a script holding only its refresh token ends that
+// session by posting it; afterwards the token is dead, and an unknown token still answers 204.
+func TestSecurity_53_LogoutWithRefreshBody(t *testing.T) {
+	d := startDev(t, nil)
+	b := decode(t, postJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/token", map[string]string{"code": d.mintCode(t, 4217730412856391024), "redirect_uri": spaRedirect}, nil))
+	tok := b["token"].(map[string]any)
+	r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/logout", map[string]string{"refresh": tok["refresh"].(string)}, nil)
+	readBody(t, r)
+	if r.StatusCode != 204 {
+		t.Fatalf("logout with refresh body: %d", r.StatusCode)
+	}
+	if r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/auth/me", tok["access"].(string)); r.StatusCode != 401 {
+		t.Fatalf("access token after logout: %d, want 401", r.StatusCode)
+	}
+	r = postJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": tok["refresh"].(string)}, nil)
+	if m := decode(t, r); r.StatusCode != 400 || m["error"] != "invalid_grant" {
+		t.Fatalf("refresh after logout: %d %v", r.StatusCode, m)
+	}
+	r = postJSON(t, http.DefaultClient, d.BaseURL+"/auth/logout", map[string]string{"refresh": "kar_unknown"}, nil)
+	readBody(t, r)
+	if r.StatusCode != 204 {
+		t.Fatalf("logout with an unknown refresh token: %d", r.StatusCode)
+	}
+}

@@ -351,10 +351,24 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		}
 		formToken = r.PostForm.Get("csrf")
 	} else if hasBody(r) {
-		var req struct{}
+		var req struct {
+			Refresh string `json:"refresh"`
+		}
 		if err := decodeJSON(r, &req); err != nil {
 			s.failLogout(w, r, err)
 			return
+		}
+		// A script without an access token or cookies ends the session of its refresh token;
+		// knowing the token is the proof, so no CSRF token is needed.
+		if _, hasBearer := bearer(r); req.Refresh != "" && !hasBearer {
+			sess, err := s.cfg.Service.SessionOfRefresh(r.Context(), req.Refresh)
+			switch {
+			case err == nil:
+				userID, sessionID, viaCookie = sess.UserID, sess.ID, false
+			case auth.ErrorCode(err) != auth.ECodeInvalidGrant:
+				s.failLogout(w, r, err)
+				return
+			}
 		}
 	}
 	if viaCookie && sessionID != "" {
