@@ -4,13 +4,13 @@ import re, pathlib
 root = pathlib.Path(__file__).resolve().parent.parent
 src = (root / "cmd/kakaoauth/config.go").read_text()
 rows = re.findall(r'\{"(KAKAOAUTH_[A-Z_]+)", "([^"]*)", "([^"]*)", "((?:[^"\\]|\\.)*)"\}', src)
-def cell(v, skip):
+def cell(v):
     if not v:
         return "—"
-    return v if v.startswith(skip) else "`" + v + "`"
+    return v.strip("()") if v.startswith("(") else "`" + v + "`"
 table = "| Variable | `serve` default | `dev` default | Meaning |\n|---|---|---|---|\n"
 for n, d, dd, m in rows:
-    table += f"| `{n}` | {cell(d, ('(',))} | {cell(dd, ('a ', 'emulator', 'the '))} | {m} |\n"
+    table += f"| `{n}` | {cell(d)} | {cell(dd)} | {m} |\n"
 p = root / "README.md"
 s = p.read_text()
 start = s.index("| Variable | `serve` default")

@@ -51,22 +51,23 @@ type config struct {
 	dev             bool // `kakaoauth dev`
 }
 
-// setting documents one variable; the README's configuration table follows this list.
+// setting documents one variable; the README's configuration table is generated from this list
+// (scripts/readme_config.py). A default in parentheses describes a value worked out at start-up.
 type setting struct {
 	Name, Default, DevDefault, Meaning string
 }
 
 var settings = []setting{
 	{"KAKAOAUTH_ADDR", ":8080", "127.0.0.1:8080", "Listen address."},
-	{"KAKAOAUTH_PUBLIC_URL", "(required)", "http://<ADDR>", "Public origin of this server: `iss` of its tokens, base of the Kakao callback `<PUBLIC_URL>/auth/kakao/callback`. https, or http for loopback hosts only."},
+	{"KAKAOAUTH_PUBLIC_URL", "(required)", "(http://<ADDR>)", "Public origin of this server: `iss` of its tokens, base of the Kakao callback `<PUBLIC_URL>/auth/kakao/callback`. https, or http for loopback hosts only."},
 	{"KAKAOAUTH_DATABASE_URL", "sqlite:kakaoauth.db", "sqlite:kakaoauth-dev.db", "`sqlite:<path>`, or `postgres://user:pass@host:5432/db?sslmode=verify-full` for several replicas sharing one database (pgx parameters such as `pool_max_conns` and `search_path` work)."},
-	{"KAKAOAUTH_SECRET", "(required)", "a fixed dev secret", "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies."},
-	{"KAKAOAUTH_KAKAO_CLIENT_ID", "(required)", "emulator's REST key", "Kakao REST API key (`client_id`)."},
-	{"KAKAOAUTH_KAKAO_CLIENT_SECRET", "", "emulator's secret", "Kakao client secret (sent in the form body)."},
-	{"KAKAOAUTH_KAKAO_ADMIN_KEY", "", "emulator's admin key", "Kakao admin key (unlink, webhook check)."},
-	{"KAKAOAUTH_KAKAO_APP_ID", "", "emulator's app id", "Kakao app id (numeric)."},
-	{"KAKAOAUTH_KAKAO_AUTH_URL", "https://kauth.kakao.com", "the emulator", "Kakao auth host; also the expected ID-token issuer."},
-	{"KAKAOAUTH_KAKAO_API_URL", "https://kapi.kakao.com", "the emulator", "Kakao API host."},
+	{"KAKAOAUTH_SECRET", "(required)", "(a fixed dev secret)", "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies."},
+	{"KAKAOAUTH_KAKAO_CLIENT_ID", "(required)", "(the emulator's REST key)", "Kakao REST API key (`client_id`)."},
+	{"KAKAOAUTH_KAKAO_CLIENT_SECRET", "", "(the emulator's secret)", "Kakao client secret (sent in the form body)."},
+	{"KAKAOAUTH_KAKAO_ADMIN_KEY", "", "(the emulator's admin key)", "Kakao admin key (unlink, webhook check)."},
+	{"KAKAOAUTH_KAKAO_APP_ID", "", "(the emulator's app id)", "Kakao app id (numeric)."},
+	{"KAKAOAUTH_KAKAO_AUTH_URL", "https://kauth.kakao.com", "(the emulator)", "Kakao auth host; also the expected ID-token issuer."},
+	{"KAKAOAUTH_KAKAO_API_URL", "https://kapi.kakao.com", "(the emulator)", "Kakao API host."},
 	{"KAKAOAUTH_KAKAO_AUDIENCES", "", "", "Extra accepted ID-token `aud` values (native app key, JavaScript key)."},
 	{"KAKAOAUTH_KAKAO_OIDC", "true", "true", "Ask Kakao for an ID token (OpenID Connect must be on in the Kakao console)."},
 	{"KAKAOAUTH_KAKAO_SCOPES", "", "", "Extra consent items to ask for, comma-separated."},
@@ -74,7 +75,7 @@ var settings = []setting{
 	{"KAKAOAUTH_REDIRECT_URIS", "", "http://localhost:3000/kakao/callback,http://127.0.0.1:3000/kakao/callback", "SPA flow: allowed `redirect_uri` values (exact)."},
 	{"KAKAOAUTH_RETURN_TO", "", "", "Browser flow: allowed `return_to` paths or URLs (exact); `/` always."},
 	{"KAKAOAUTH_ALLOWED_ORIGINS", "", "http://localhost:3000,http://127.0.0.1:3000", "Origins allowed CORS with credentials and cookie-authenticated posts; ours always."},
-	{"KAKAOAUTH_TOKEN_AUDIENCE", "PUBLIC_URL", "PUBLIC_URL", "`aud` of our access tokens, comma-separated."},
+	{"KAKAOAUTH_TOKEN_AUDIENCE", "(PUBLIC_URL)", "(PUBLIC_URL)", "`aud` of our access tokens, comma-separated."},
 	{"KAKAOAUTH_ACCESS_TTL", "15m", "15m", "Access-token lifetime."},
 	{"KAKAOAUTH_REFRESH_TTL", "720h", "720h", "Session (refresh-token family) absolute lifetime."},
 	{"KAKAOAUTH_REFRESH_GRACE", "10s", "10s", "A rotated refresh token answers its successor for this long; reuse after it revokes the session."},
@@ -107,7 +108,7 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 				if dev {
 					d = s.DevDefault
 				}
-				if strings.HasPrefix(d, "(") || strings.Contains(d, "<") || d == "PUBLIC_URL" || strings.HasPrefix(d, "emulator") || strings.HasPrefix(d, "the emulator") || strings.HasPrefix(d, "a fixed") {
+				if strings.HasPrefix(d, "(") { // a description of a derived value, not a value
 					return ""
 				}
 				return d
