@@ -366,8 +366,8 @@ func CleanProfile(p Profile) Profile {
 }
 
 func cleanText(s string, max int) string {
-	if s == "" {
-		return ""
+	if s == "" || isClean(s, max) {
+		return s
 	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
@@ -387,6 +387,22 @@ func cleanText(s string, max int) string {
 		n++
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// isClean reports whether cleanText would return s unchanged, without building a copy: valid
+// UTF-8, no control or bidirectional-override characters, at most max runes, no outer spaces.
+func isClean(s string, max int) bool {
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	n := 0
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || isBidiControl(r) || unicode.IsSpace(r) && r != ' ' {
+			return false
+		}
+		n++
+	}
+	return n <= max
 }
 
 func isBidiControl(r rune) bool {

@@ -16,15 +16,14 @@ import (
 
 type ctxKey int
 
-const (
-	ctxRequestID ctxKey = iota
-	ctxLogInfo
-)
+// ctxLogInfo keys the request's *logInfo (its id, and what handlers add for the log line).
+const ctxLogInfo ctxKey = 0
 
 // logInfo is filled by handlers so the request log line can name the user.
 type logInfo struct {
-	userID string
-	errMsg string
+	requestID string
+	userID    string
+	errMsg    string
 }
 
 // statusWriter records the status and size of a response.
@@ -81,9 +80,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		info := &logInfo{}
-		ctx := context.WithValue(r.Context(), ctxRequestID, id)
-		ctx = context.WithValue(ctx, ctxLogInfo, info)
+		info := &logInfo{requestID: id}
+		ctx := context.WithValue(r.Context(), ctxLogInfo, info)
 		sw := &statusWriter{ResponseWriter: w}
 		// The mux records the route pattern on the request it is given: keep that request.
 		r = r.WithContext(ctx)

@@ -47,7 +47,8 @@ func (db *DB) prepare(ctx context.Context) error {
 		// Finds the user of an identity; no row means a first login.
 		{&db.loginFind, db.write, `SELECT u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
 			u.created_at, u.updated_at, u.last_login_at,
-			COALESCE((SELECT subject FROM identities WHERE user_id = u.id AND provider = 'kakao'), '')
+			CASE WHEN i.provider = 'kakao' THEN i.subject ELSE COALESCE((SELECT subject FROM identities
+				WHERE user_id = u.id AND provider = 'kakao'), '') END
 			FROM identities i JOIN users u ON u.id = i.user_id
 			WHERE i.provider = ? AND i.subject = ?`},
 		// Updates the profile; UpdatedAt moves only when a profile field changes.
