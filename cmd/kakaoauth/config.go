@@ -48,7 +48,8 @@ type config struct {
 	RateLimit       server.RateLimit
 	MetricsAddr     string
 	PprofAddr       string
-	dev             bool // `kakaoauth dev`
+	KeyRotation     time.Duration // 0: never
+	dev             bool          // `kakaoauth dev`
 }
 
 // setting documents one variable; the README's configuration table is generated from this list
@@ -76,6 +77,7 @@ var settings = []setting{
 	{"KAKAOAUTH_RETURN_TO", "", "", "Browser flow: allowed `return_to` paths or URLs (exact); `/` always."},
 	{"KAKAOAUTH_ALLOWED_ORIGINS", "", "http://localhost:3000,http://127.0.0.1:3000", "Origins allowed CORS with credentials and cookie-authenticated posts; ours always."},
 	{"KAKAOAUTH_TOKEN_AUDIENCE", "(PUBLIC_URL)", "(PUBLIC_URL)", "`aud` of our access tokens, comma-separated."},
+	{"KAKAOAUTH_KEY_ROTATION", "720h", "720h", "Age at which the access-token signing key is replaced (the old one keeps verifying for the token lifetime and stays in the JWKS meanwhile); `off` never."},
 	{"KAKAOAUTH_ACCESS_TTL", "15m", "15m", "Access-token lifetime."},
 	{"KAKAOAUTH_REFRESH_TTL", "720h", "720h", "Session (refresh-token family) absolute lifetime."},
 	{"KAKAOAUTH_REFRESH_GRACE", "10s", "10s", "A rotated refresh token answers its successor for this long; reuse after it revokes the session."},
@@ -275,6 +277,13 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		bad("KAKAOAUTH_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
 	}
 	c.EmulatorAddr = get("KAKAOAUTH_EMULATOR_ADDR")
+	if v := strings.ToLower(get("KAKAOAUTH_KEY_ROTATION")); v != "off" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			bad("KAKAOAUTH_KEY_ROTATION", "want a duration of at least 1h such as 720h, or off; got %q", v)
+		}
+		c.KeyRotation = d
+	}
 	c.PprofAddr = get("KAKAOAUTH_PPROF_ADDR")
 	if c.PprofAddr != "" {
 		if h, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(h) {

@@ -148,7 +148,8 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		go func() { errc <- emuSrv.Serve(emuLn) }()
 	}
 
-	// Replicas sharing a database pick up each other's signing keys (rotation) within a minute.
+	// Replicas sharing a database pick up each other's signing keys within a minute, and the
+	// signing key is replaced once it is KAKAOAUTH_KEY_ROTATION old.
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()
@@ -157,9 +158,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := a.issuer.Reload(ctx); err != nil {
-					log.Warn("reload signing keys", "err", err)
-				}
+				keyMaintenance(ctx, a.issuer, cfg.KeyRotation, log)
 			}
 		}
 	}()
@@ -399,3 +398,20 @@ func (refreshTokens) NewRefresh() (string, error)        { return tokens.NewRefr
 func (refreshTokens) HashRefresh(t string) []byte        { return tokens.HashRefresh(t) }
 func (r refreshTokens) RefreshSuccessor(t string) string { return r.s.RefreshSuccessor(t) }
 func (refreshTokens) ValidRefreshFormat(t string) bool   { return tokens.ValidRefreshFormat(t) }
+
+// keyMaintenance reloads the signing keys (another replica may have rotated) and rotates when
+// the signing key has reached the rotation age.
+func keyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Duration, log *slog.Logger) {
+	if err := issuer.Reload(ctx); err != nil {
+		log.Warn("reload signing keys", "err", err)
+		return
+	}
+	if rotation > 0 && issuer.SigningKeyAge() >= rotation {
+		old := issuer.SigningKeyID()
+		if err := issuer.Rotate(ctx); err != nil {
+			log.Warn("rotate signing key", "err", err)
+			return
+		}
+		log.Info("signing key rotated", "old_kid", old, "new_kid", issuer.SigningKeyID())
+	}
+}

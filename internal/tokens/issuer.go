@@ -114,11 +114,12 @@ type Issuer struct {
 
 // keyRing is an immutable snapshot of the usable keys.
 type keyRing struct {
-	signKID string
-	signer  jose.Signer
-	verify  map[string]verifyKey
-	ids     []string // newest first
-	jwks    []byte
+	signKID   string
+	signSince time.Time // NotBefore of the signing key
+	signer    jose.Signer
+	verify    map[string]verifyKey
+	ids       []string // newest first
+	jwks      []byte
 }
 
 // verifyKey is a parsed public key, bound to ES256, with the end of its verifying life.
@@ -282,6 +283,10 @@ func (i *Issuer) KeyIDs() []string { return append([]string(nil), i.ring.Load().
 
 // SigningKeyID returns the kid that Sign uses.
 func (i *Issuer) SigningKeyID() string { return i.ring.Load().signKID }
+
+// SigningKeyAge is how long the current signing key has been signing; a scheduler rotates when
+// it passes the operator's period.
+func (i *Issuer) SigningKeyAge() time.Duration { return i.now().Sub(i.ring.Load().signSince) }
 
 // wireClaims is the JSON form of the claims Sign writes.
 type wireClaims struct {
@@ -450,7 +455,7 @@ func (i *Issuer) buildRing(keys []auth.SigningKey) (*keyRing, error) {
 			if err != nil {
 				return nil, fmt.Errorf("signing key %s: %w", u.k.ID, err)
 			}
-			ring.signer, ring.signKID = signer, u.k.ID
+			ring.signer, ring.signKID, ring.signSince = signer, u.k.ID, u.k.NotBefore
 		}
 	}
 	jwks, err := json.Marshal(set)

@@ -488,10 +488,16 @@ func TestVerify_40_Rotation(t *testing.T) {
 	}
 	before := f.sign(t) // signed just before rotation
 	f.clock.Add(time.Minute)
+	if age := f.iss.SigningKeyAge(); age < time.Minute {
+		t.Errorf("SigningKeyAge before rotation = %v, want at least 1m", age)
+	}
 	if err := f.iss.Rotate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rotatedAt := f.clock.Now()
+	if age := f.iss.SigningKeyAge(); age != 0 {
+		t.Errorf("SigningKeyAge right after rotation = %v, want 0", age)
+	}
 	k1 := f.iss.SigningKeyID()
 	if k1 == k0 {
 		t.Fatal("Rotate kept the kid")
