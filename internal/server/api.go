@@ -432,8 +432,9 @@ func (s *Server) logoutTarget(r *http.Request) (userID, sessionID string, viaCoo
 		}
 		return "", "", true, nil
 	}
-	_, hasAccess := r.Cookie(s.cfg.Cookies.AccessName)
-	return "", "", hasAccess == nil, nil
+	// An expired access cookie alone still makes this a cookie request (origin checked).
+	_, noCookie := r.Cookie(s.cfg.Cookies.AccessName)
+	return "", "", noCookie == nil, nil
 }
 
 // checkOrigin requires a cookie-authenticated state change to come from our origin or an allowed

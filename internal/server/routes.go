@@ -53,9 +53,6 @@ func (s *Server) routes() http.Handler {
 	}
 	route("/openapi.json", "GET")("GET", openapi.Handler().ServeHTTP)
 
-	if s.cfg.Extra != nil {
-		s.cfg.Extra(mux)
-	}
 	mux.Handle("/", s.notFound())
 
 	var h http.Handler = metrics.RouteHook(mux) // tells r.Pattern to the writers outside

@@ -86,8 +86,6 @@ type Config struct {
 	// UnlinkWebhook authenticates Kakao's unlink webhook; without an admin key the webhook
 	// answers 404 (it is off).
 	UnlinkWebhook UnlinkWebhookConfig
-	// Extra lets main mount more routes (metrics, emulator) on the same mux.
-	Extra func(mux *http.ServeMux)
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.

@@ -232,23 +232,6 @@ func KnownErrorPage(code string) bool {
 	return ok
 }
 
-// ErrorPageCode returns the error page code for an error code of package auth (the "error"
-// member of JSON errors), so a failed browser flow can redirect to /auth/error?code=….
-func ErrorPageCode(errCode string) string {
-	switch errCode {
-	case "access_denied":
-		return "cancelled"
-	case "consent_required", "login_required", "rate_limited", "invalid_request", "not_found":
-		return errCode
-	case "invalid_grant":
-		return "expired"
-	case "kakao_unavailable", "kakao_timeout", "kakao_error":
-		return "kakao_unavailable"
-	default:
-		return "server"
-	}
-}
-
 // view is what the layout and page templates see.
 type view struct {
 	Lang        string

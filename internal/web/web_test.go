@@ -495,23 +495,6 @@ func TestKnownErrorPage(t *testing.T) {
 	}
 }
 
-func TestErrorPageCode(t *testing.T) {
-	tests := map[string]string{
-		"access_denied": "cancelled", "consent_required": "consent_required", "login_required": "login_required",
-		"invalid_grant": "expired", "kakao_unavailable": "kakao_unavailable", "kakao_timeout": "kakao_unavailable",
-		"kakao_error": "kakao_unavailable", "rate_limited": "rate_limited", "invalid_request": "invalid_request",
-		"not_found": "not_found", "internal_error": "server", "kakao_misconfigured": "server", "": "server",
-	}
-	for in, want := range tests {
-		if got := ErrorPageCode(in); got != want {
-			t.Errorf("ErrorPageCode(%q) = %q, want %q", in, got, want)
-		}
-		if !KnownErrorPage(ErrorPageCode(in)) {
-			t.Errorf("ErrorPageCode(%q) is not a known page", in)
-		}
-	}
-}
-
 func TestWaitWords(t *testing.T) {
 	tests := []struct {
 		d      time.Duration
