@@ -60,6 +60,12 @@ type probeKey struct{}
 // VerifySignature implements oidc.KeySet.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	payload, err := k.remote.VerifySignature(ctx, jwt)
+	if err != nil && errors.Is(err, errJWKSCooldown) {
+		// go-oidc wakes the callers of a refetch just before it stores the
+		// fetched keys; a call in that gap reads the old cache and is refused
+		// a second fetch. One more look at the (now stored) cache settles it.
+		payload, err = k.remote.VerifySignature(ctx, jwt)
+	}
 	if err == nil {
 		return payload, nil
 	}
