@@ -1,7 +1,6 @@
 package kakao
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -12,9 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/oauth2"
 )
 
 // jwksRetryAfterFailure is how soon a failed JWKS fetch may be tried again
@@ -22,28 +19,37 @@ import (
 // a Kakao outage at start-up ends soon after Kakao recovers.
 const jwksRetryAfterFailure = 5 * time.Second
 
-// keySet is the oidc.KeySet of a Client. go-oidc's RemoteKeySet (v3.21) keeps
-// parsed keys in memory and coalesces concurrent refetches, but it refetches
-// on every signature failure (an unknown kid, and also a bad signature under a
-// known kid) with no cooldown, reads the JWKS without a size cap, and uses no
-// deadline of its own. keySet therefore gives RemoteKeySet an HTTP client whose
-// transport (jwksGate) lets at most one fetch through per JWKSCooldown, with a
-// deadline and a body cap, and filters the JWKS before go-oidc may cache it:
-// only RS256-capable RSA keys pass (so one junk key cannot fail the whole set),
-// and a bad or empty answer never replaces the cached keys.
+// keySet is the oidc.KeySet of a Client: Kakao's JWKS, fetched on demand and
+// kept in memory. go-oidc's RemoteKeySet (v3.21) was used first; it refetches
+// on every signature failure with no cooldown, reads without a size cap, and
+// wakes the callers of a refetch before it stores the keys, so a call in that
+// gap can verify against the keys of before the refetch (an old key passes, a
+// new one fails). keySet keeps go-oidc's verifier (issuer and algorithm
+// checks) and does the key handling itself:
+//   - at most one fetch to the network per cooldown (5 s after a failed one),
+//     with a deadline and a body cap, shared by every caller waiting for it;
+//   - the keys are stored before any waiter wakes, and a caller whose view of
+//     the keys is older than the stored set tries the stored set first;
+//   - only RS256-capable RSA keys are kept (one junk key cannot fail the set),
+//     and a bad or empty answer never replaces the stored keys.
 type keySet struct {
-	remote *oidc.RemoteKeySet
-	gate   *jwksGate
+	url      string
+	base     http.RoundTripper
+	timeout  time.Duration
+	cooldown time.Duration
+	now      func() time.Time
+
+	mu        sync.Mutex
+	keys      []jose.JSONWebKey // the last accepted JWKS, filtered
+	gen       uint64            // incremented each time keys is replaced
+	lastFetch time.Time         // start of the last fetch that went to the network
+	lastOK    bool
+	inflight  chan struct{} // closed when the running fetch has finished
+	lastErr   error         // result of the last finished fetch
 }
 
 func newKeySet(jwksURL string, base http.RoundTripper, cfg Config) *keySet {
-	g := &jwksGate{base: base, timeout: cfg.Timeout, cooldown: cfg.JWKSCooldown, now: cfg.Now}
-	hc := &http.Client{
-		Transport:     g,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
-	return &keySet{remote: oidc.NewRemoteKeySet(ctx, jwksURL), gate: g}
+	return &keySet{url: jwksURL, base: base, timeout: cfg.Timeout, cooldown: cfg.JWKSCooldown, now: cfg.Now}
 }
 
 // verifyProbe travels in the context of one VerifyIDToken call so that the
@@ -57,23 +63,119 @@ type verifyProbe struct {
 
 type probeKey struct{}
 
+// errSignature is a signature that no published key verifies.
+var errSignature = errors.New("kakao: no published key verifies the ID token signature")
+
 // VerifySignature implements oidc.KeySet.
 func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	payload, err := k.remote.VerifySignature(ctx, jwt)
-	if err != nil && errors.Is(err, errJWKSCooldown) {
-		// go-oidc wakes the callers of a refetch just before it stores the
-		// fetched keys; a call in that gap reads the old cache and is refused
-		// a second fetch. One more look at the (now stored) cache settles it.
-		payload, err = k.remote.VerifySignature(ctx, jwt)
+	payload, err := k.verify(ctx, jwt)
+	if err != nil {
+		if p, ok := ctx.Value(probeKey{}).(*verifyProbe); ok {
+			p.kind = k.classify(ctx, err, p.kid)
+			p.err = err
+		}
+		return nil, err
 	}
-	if err == nil {
+	return payload, nil
+}
+
+func (k *keySet) verify(ctx context.Context, jwt string) ([]byte, error) {
+	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, fmt.Errorf("kakao: parse ID token: %w", err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("kakao: ID token must have exactly one signature")
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	keys, gen := k.snapshot()
+	if payload, ok := verifyWith(jws, keys, kid); ok {
 		return payload, nil
 	}
-	if p, ok := ctx.Value(probeKey{}).(*verifyProbe); ok {
-		p.kind = k.classify(ctx, err, p.kid)
-		p.err = err
+	// An unknown kid (or a failed signature) may mean Kakao rotated its keys.
+	if err := k.refresh(ctx, gen); err != nil {
+		return nil, err
 	}
-	return nil, err
+	keys, _ = k.snapshot()
+	if payload, ok := verifyWith(jws, keys, kid); ok {
+		return payload, nil
+	}
+	return nil, errSignature
+}
+
+// verifyWith tries the keys whose kid matches (every key for a token without
+// a kid).
+func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) ([]byte, bool) {
+	for i := range keys {
+		if kid != "" && keys[i].KeyID != kid {
+			continue
+		}
+		if payload, err := jws.Verify(&keys[i]); err == nil {
+			return payload, true
+		}
+	}
+	return nil, false
+}
+
+func (k *keySet) snapshot() ([]jose.JSONWebKey, uint64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys, k.gen
+}
+
+// refresh makes sure the stored keys are newer than generation seen: they
+// already are when another call replaced them meanwhile; otherwise it waits
+// for the fetch in flight or starts one, unless the cooldown forbids it.
+func (k *keySet) refresh(ctx context.Context, seen uint64) error {
+	k.mu.Lock()
+	if k.gen != seen {
+		k.mu.Unlock()
+		return nil
+	}
+	if ch := k.inflight; ch != nil {
+		k.mu.Unlock()
+		return k.wait(ctx, ch)
+	}
+	now := k.now()
+	wait := k.cooldown
+	if !k.lastOK {
+		wait = min(jwksRetryAfterFailure, k.cooldown)
+	}
+	if since := now.Sub(k.lastFetch); !k.lastFetch.IsZero() && since < wait && since >= 0 {
+		k.mu.Unlock()
+		return errJWKSCooldown
+	}
+	ch := make(chan struct{})
+	k.inflight, k.lastFetch = ch, now
+	k.mu.Unlock()
+
+	// The fetch is shared by every caller waiting on it: it does not end when
+	// the caller that started it goes away.
+	go func() {
+		keys, err := k.fetch(context.WithoutCancel(ctx))
+		k.mu.Lock()
+		if err != nil {
+			k.lastOK, k.lastErr = false, &jwksFetchError{err: err}
+		} else {
+			k.lastOK, k.lastErr, k.keys = true, nil, keys
+			k.gen++
+		}
+		k.inflight = nil
+		k.mu.Unlock()
+		close(ch)
+	}()
+	return k.wait(ctx, ch)
+}
+
+func (k *keySet) wait(ctx context.Context, ch chan struct{}) error {
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.lastErr
 }
 
 // classify decides whether a failed signature check means a bad token or a
@@ -83,7 +185,7 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 // unknown kid during a real fetch failure may be a key rotation we could not
 // see: KindUnavailable; during the cooldown it is KindInvalidToken.
 func (k *keySet) classify(ctx context.Context, err error, kid string) Kind {
-	warm, known := k.gate.state(kid)
+	warm, known := k.state(kid)
 	var fe *jwksFetchError
 	switch {
 	case errors.As(err, &fe):
@@ -105,8 +207,25 @@ func (k *keySet) classify(ctx context.Context, err error, kid string) Kind {
 	return KindInvalidToken
 }
 
-// errJWKSCooldown is returned by jwksGate when a refetch is asked for within
-// the cooldown.
+// state says whether keys were ever accepted (warm) and whether kid is among
+// the stored ones (a token without a kid counts as known once warm).
+func (k *keySet) state(kid string) (warm, known bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	warm = k.gen > 0
+	if kid == "" {
+		return warm, warm
+	}
+	for i := range k.keys {
+		if k.keys[i].KeyID == kid {
+			return warm, true
+		}
+	}
+	return warm, false
+}
+
+// errJWKSCooldown is returned when a refetch is asked for within the
+// cooldown.
 var errJWKSCooldown = errors.New("kakao: JWKS refetch suppressed by cooldown")
 
 // jwksFetchError is a failed JWKS fetch: network, status, size or content.
@@ -115,105 +234,42 @@ type jwksFetchError struct{ err error }
 func (e *jwksFetchError) Error() string { return "kakao: fetch JWKS: " + e.err.Error() }
 func (e *jwksFetchError) Unwrap() error { return e.err }
 
-// jwksGate is the RoundTripper of the key set's HTTP client.
-type jwksGate struct {
-	base     http.RoundTripper
-	timeout  time.Duration
-	cooldown time.Duration
-	now      func() time.Time
-
-	mu        sync.Mutex
-	lastFetch time.Time // time of the last fetch that went to the network
-	lastOK    bool
-	warm      bool                // a JWKS was accepted at least once
-	kids      map[string]struct{} // kids of the last accepted JWKS
-	fetches   int                 // fetches that went to the network (for tests)
-}
-
-func (g *jwksGate) state(kid string) (warm, known bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if kid == "" {
-		return g.warm, g.warm
-	}
-	_, known = g.kids[kid]
-	return g.warm, known
-}
-
-func (g *jwksGate) fetchCount() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.fetches
-}
-
-func (g *jwksGate) RoundTrip(req *http.Request) (*http.Response, error) {
-	g.mu.Lock()
-	now := g.now()
-	wait := g.cooldown
-	if !g.lastOK {
-		wait = min(jwksRetryAfterFailure, g.cooldown)
-	}
-	if !g.lastFetch.IsZero() && now.Sub(g.lastFetch) < wait && now.Sub(g.lastFetch) >= 0 {
-		g.mu.Unlock()
-		return nil, errJWKSCooldown
-	}
-	g.lastFetch = now
-	g.fetches++
-	g.mu.Unlock()
-
-	kids, resp, err := g.fetch(req)
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if err != nil {
-		g.lastOK = false
-		return nil, &jwksFetchError{err: err}
-	}
-	g.lastOK, g.warm, g.kids = true, true, kids
-	return resp, nil
-}
-
-func (g *jwksGate) fetch(req *http.Request) (map[string]struct{}, *http.Response, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), g.timeout)
+func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
-	resp, err := g.base.RoundTrip(req.WithContext(ctx))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	body, err := io.ReadAll(resp.Body) // buffered and capped by capTransport
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body) // capped by capTransport
 	resp.Body.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	kids, filtered, err := parseJWKS(body)
-	if err != nil {
-		return nil, nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(filtered))
-	resp.ContentLength = int64(len(filtered))
-	resp.Header.Set("Content-Type", "application/json")
-	return kids, resp, nil
+	return parseJWKS(body)
 }
 
 // parseJWKS keeps the keys of a JWKS that can verify Kakao's RS256 tokens
 // (public RSA keys whose use is "sig" or unset and whose alg is RS256 or
 // unset) and drops every other entry, parseable or not (RFC 7517 §5: ignore
-// keys you do not understand). go-oidc fails a whole set on one broken key, so
-// it is given only the kept keys. At least one must remain. It returns the
-// kids and the filtered JWKS.
-func parseJWKS(body []byte) (map[string]struct{}, []byte, error) {
+// keys you do not understand), so one broken key cannot fail the whole set.
+// At least one must remain.
+func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, nil, fmt.Errorf("decode JWKS: %w", err)
+		return nil, fmt.Errorf("decode JWKS: %w", err)
 	}
-	kids := make(map[string]struct{}, len(raw.Keys))
-	var out bytes.Buffer
-	out.WriteString(`{"keys":[`)
-	kept := 0
+	var keys []jose.JSONWebKey
 	for _, k := range raw.Keys {
 		var jwk jose.JSONWebKey
 		if err := json.Unmarshal(k, &jwk); err != nil {
@@ -225,16 +281,10 @@ func parseJWKS(body []byte) (map[string]struct{}, []byte, error) {
 		if (jwk.Use != "" && jwk.Use != "sig") || (jwk.Algorithm != "" && jwk.Algorithm != string(jose.RS256)) {
 			continue
 		}
-		if kept > 0 {
-			out.WriteByte(',')
-		}
-		out.Write(k)
-		kept++
-		kids[jwk.KeyID] = struct{}{}
+		keys = append(keys, jwk)
 	}
-	out.WriteString("]}")
-	if kept == 0 {
-		return nil, nil, errors.New("JWKS has no usable RS256 signing key")
+	if len(keys) == 0 {
+		return nil, errors.New("JWKS has no usable RS256 signing key")
 	}
-	return kids, out.Bytes(), nil
+	return keys, nil
 }
