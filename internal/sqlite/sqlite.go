@@ -100,6 +100,12 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		w.Add("_pragma", "journal_mode(WAL)")
 	}
 	w.Add("_pragma", "synchronous(NORMAL)")
+	// Checkpoint every 4,000 WAL pages (16 MiB) instead of SQLite's 1,000: the hot B-tree pages
+	// (the newest sessions, the token index) are written many times between checkpoints and
+	// copied back once, and the fsyncs of a checkpoint are paid a quarter as often. The WAL
+	// file is truncated back to this size after a checkpoint (journal_size_limit).
+	w.Add("_pragma", "wal_autocheckpoint(4000)")
+	w.Add("_pragma", "journal_size_limit(16777216)")
 	w.Set("_txlock", "immediate")
 
 	var err error
