@@ -49,7 +49,8 @@ type config struct {
 	MetricsAddr     string
 	PprofAddr       string
 	KeyRotation     time.Duration // 0: never
-	dev             bool          // `kakaoauth dev`
+	KeyReload       time.Duration
+	dev             bool // `kakaoauth dev`
 }
 
 // setting documents one variable; the README's configuration table is generated from this list
@@ -78,6 +79,7 @@ var settings = []setting{
 	{"KAKAOAUTH_ALLOWED_ORIGINS", "", "http://localhost:3000,http://127.0.0.1:3000", "Origins allowed CORS with credentials and cookie-authenticated posts; ours always."},
 	{"KAKAOAUTH_TOKEN_AUDIENCE", "(PUBLIC_URL)", "(PUBLIC_URL)", "`aud` of our access tokens, comma-separated."},
 	{"KAKAOAUTH_KEY_ROTATION", "720h", "720h", "Age at which the access-token signing key is replaced (the old one keeps verifying for the token lifetime and stays in the JWKS meanwhile); `off` never."},
+	{"KAKAOAUTH_KEY_RELOAD", "1m", "1m", "How often the signing keys are read again from the database, so replicas see each other's rotations and `kakaoauth keys rotate` (1s to 1h)."},
 	{"KAKAOAUTH_ACCESS_TTL", "15m", "15m", "Access-token lifetime."},
 	{"KAKAOAUTH_REFRESH_TTL", "720h", "720h", "Session (refresh-token family) absolute lifetime."},
 	{"KAKAOAUTH_REFRESH_GRACE", "10s", "10s", "A rotated refresh token answers its successor for this long; reuse after it revokes the session."},
@@ -283,6 +285,11 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 			bad("KAKAOAUTH_KEY_ROTATION", "want a duration of at least 1h such as 720h, or off; got %q", v)
 		}
 		c.KeyRotation = d
+	}
+	if d, err := time.ParseDuration(get("KAKAOAUTH_KEY_RELOAD")); err != nil || d < time.Second || d > time.Hour {
+		bad("KAKAOAUTH_KEY_RELOAD", "want a duration from 1s to 1h such as 1m, got %q", get("KAKAOAUTH_KEY_RELOAD"))
+	} else {
+		c.KeyReload = d
 	}
 	c.PprofAddr = get("KAKAOAUTH_PPROF_ADDR")
 	if c.PprofAddr != "" {

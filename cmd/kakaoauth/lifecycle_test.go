@@ -53,10 +53,23 @@ func (d *devServer) addUser(t testing.TB, id int64, nickname string) {
 	}
 }
 
-// settledLogs returns the server's log once its buffer (flushed every 100 ms) has been written.
+// settledLogs returns the server's log once its buffer (flushed every 100 ms) has been written:
+// after at least 300 ms, when the log has not grown for four flush periods (at most 5 s), so a
+// slow CI machine does not cut a late flush off.
 func (d *devServer) settledLogs() string {
-	time.Sleep(300 * time.Millisecond)
-	return d.Stderr.String()
+	start, last, stable := time.Now(), -1, 0
+	for {
+		time.Sleep(100 * time.Millisecond)
+		n := len(d.Stderr.String())
+		if n == last {
+			stable++
+		} else {
+			last, stable = n, 0
+		}
+		if (stable >= 4 && time.Since(start) >= 300*time.Millisecond) || time.Since(start) > 5*time.Second {
+			return d.Stderr.String()
+		}
+	}
 }
 
 func (d *devServer) clearFaults(t testing.TB) {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestLogs_NoSecrets drives the flows, their common errors and a Kakao fault with logging at
@@ -65,8 +64,7 @@ func TestLogs_NoSecrets(t *testing.T) {
 	readBody(t, postJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/token", map[string]string{"code": d.mintCode(t, 4217730412856391024), "redirect_uri": spaRedirect}, nil))
 
 	secrets = append(secrets, "minjun.kim@example.com", "kakaoauth-dev-client-secret", "kakaoauth-dev-admin-key", devSecret)
-	time.Sleep(3 * flushEvery) // the log is written in batches
-	logs := d.Stderr.String()
+	logs := d.settledLogs() // the log is written in batches
 	for _, s := range secrets {
 		if len(s) >= 8 && strings.Contains(logs, s) {
 			i := strings.Index(logs, s)

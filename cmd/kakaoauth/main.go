@@ -56,6 +56,7 @@ commands:
   serve     run the server (configuration from KAKAOAUTH_* environment variables)
   emulator  run the Kakao emulator alone (--addr 127.0.0.1:9911)
   migrate   apply database migrations and exit
+  keys      list the signing keys, or rotate them now (keys rotate -drop-old after a leak)
   bench     drive a running server (and its emulator) with load: login, me, refresh
   version   print the version`
 
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout)
+	case "keys":
+		return runKeys(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "kakaoauth %s (%s)\n", version, runtime.Version())
 		return nil

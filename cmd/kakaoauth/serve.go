@@ -148,10 +148,11 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		go func() { errc <- emuSrv.Serve(emuLn) }()
 	}
 
-	// Replicas sharing a database pick up each other's signing keys within a minute, and the
-	// signing key is replaced once it is KAKAOAUTH_KEY_ROTATION old.
+	// Replicas sharing a database pick up each other's signing keys (and `kakaoauth keys
+	// rotate`) every KAKAOAUTH_KEY_RELOAD, and the signing key is replaced once it is
+	// KAKAOAUTH_KEY_ROTATION old.
 	go func() {
-		t := time.NewTicker(time.Minute)
+		t := time.NewTicker(cfg.KeyReload)
 		defer t.Stop()
 		for {
 			select {

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -271,6 +272,45 @@ func (i *Issuer) Rotate(ctx context.Context) error {
 	}
 	i.ring.Store(ring)
 	return nil
+}
+
+// DropOtherKeys deletes every stored key but the one this issuer signs with, at once: the
+// tokens they signed stop verifying here now, and on other replicas at their next Reload. It
+// is for a leaked key (rotate first, then drop); a scheduled rotation keeps old keys for the
+// overlap instead. It returns the kids deleted.
+func (i *Issuer) DropOtherKeys(ctx context.Context) ([]string, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	keep := i.ring.Load().signKID
+	keys, err := i.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	if !slices.ContainsFunc(keys, func(k auth.SigningKey) bool { return k.ID == keep }) {
+		return nil, fmt.Errorf("tokens: the signing key %s is not stored any more; reload first", keep)
+	}
+	var dropped []string
+	for _, k := range keys {
+		if k.ID == keep {
+			continue
+		}
+		if err := i.store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+			return dropped, fmt.Errorf("delete signing key %s: %w", k.ID, err)
+		}
+		dropped = append(dropped, k.ID)
+	}
+	if keys, err = i.store.SigningKeys(ctx); err != nil {
+		return dropped, fmt.Errorf("load signing keys: %w", err)
+	}
+	ring, err := i.buildRing(keys)
+	if err != nil {
+		return dropped, err
+	}
+	if ring.signer == nil {
+		return dropped, errors.New("tokens: no usable signing key after dropping the others")
+	}
+	i.ring.Store(ring)
+	return dropped, nil
 }
 
 // JWKS returns the public JWK set {"keys":[...]}: the signing key and the retired keys still

@@ -952,3 +952,55 @@ func BenchmarkVerifyGoJOSE(b *testing.B) {
 		}
 	}
 }
+
+// TestIssuer_96_DropOtherKeys: after a leak, one replica rotates and drops every other key;
+// tokens of the dropped keys stop verifying on the other replica at its next Reload (also when
+// they sit in its verify cache), and the JWKS publishes only the new key.
+func TestIssuer_96_DropOtherKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	leaked := f.sign(t)
+	wantValid(t, f.iss, leaked) // now in f.iss's verify cache
+	oldKID := f.iss.SigningKeyID()
+
+	admin := f.issuer(t)
+	if err := admin.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := admin.DropOtherKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dropped, []string{oldKID}) {
+		t.Fatalf("dropped %v, want [%s]", dropped, oldKID)
+	}
+	wantInvalid(t, admin, leaked)
+
+	wantValid(t, f.iss, leaked) // the replica has not reloaded yet
+	if err := f.iss.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantInvalid(t, f.iss, leaked)
+	if got := f.iss.KeyIDs(); len(got) != 1 || got[0] != admin.SigningKeyID() {
+		t.Fatalf("published keys %v, want only %s", got, admin.SigningKeyID())
+	}
+	if strings.Contains(string(f.iss.JWKS()), oldKID) {
+		t.Fatal("dropped key still in the JWKS")
+	}
+	wantValid(t, f.iss, f.sign(t))
+
+	// An issuer whose signing key was deleted underneath it refuses to drop the others.
+	stale := f.issuer(t)
+	if err := admin.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.DropOtherKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stale.DropOtherKeys(ctx); err == nil {
+		t.Fatal("a stale issuer dropped keys")
+	}
+	if keys, _ := f.store.SigningKeys(ctx); len(keys) != 1 || keys[0].ID != admin.SigningKeyID() {
+		t.Fatalf("stored keys after the stale attempt: %d", len(keys))
+	}
+}

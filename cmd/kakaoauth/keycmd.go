@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/tokens"
+)
+
+const keysUsage = `usage: kakaoauth keys list|rotate [-dev] [-drop-old]
+
+  list       the access-token signing keys: which one signs, which are retired and until when
+  rotate     make a new signing key now; the old ones keep verifying for the token lifetime
+  -drop-old  with rotate: delete every other key at once (after a leak). Access tokens they
+             signed stop verifying (running servers pick this up within a minute); sessions
+             and refresh tokens are untouched, so clients just refresh.
+  -dev       use the settings of 'kakaoauth dev' (its database and secret)
+
+Run it with the server's KAKAOAUTH_* environment (database, secret).`
+
+// runKeys lists or rotates the signing keys in the database a server uses.
+func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{keysUsage}
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dev := fs.Bool("dev", false, "use the settings of `kakaoauth dev`")
+	drop := fs.Bool("drop-old", false, "with rotate: delete every other key at once")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{keysUsage}
+	}
+	if fs.NArg() != 0 || (sub != "list" && sub != "rotate") || (*drop && sub != "rotate") {
+		return usageError{keysUsage}
+	}
+	cfg, err := loadConfig(getenv, *dev)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	secrets, err := tokens.DeriveSecrets(cfg.Secret)
+	if err != nil {
+		return fmt.Errorf("KAKAOAUTH_SECRET: %w", err)
+	}
+	// The issuer name does not take part in key management (dev derives it from the address).
+	iss := "http://" + cfg.Addr
+	if cfg.PublicURL != nil {
+		iss = cfg.PublicURL.String()
+	}
+	issuer, err := tokens.NewIssuer(ctx, tokens.IssuerConfig{
+		Store: store, Secrets: secrets, Issuer: iss, TTL: cfg.AccessTTL,
+	})
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	if sub == "rotate" {
+		old := issuer.SigningKeyID()
+		if err := issuer.Rotate(ctx); err != nil {
+			return fmt.Errorf("rotate: %w", err)
+		}
+		fmt.Fprintf(stdout, "new signing key %s (was %s)\n", issuer.SigningKeyID(), old)
+		if *drop {
+			dropped, err := issuer.DropOtherKeys(ctx)
+			if err != nil {
+				return fmt.Errorf("drop old keys: %w", err)
+			}
+			fmt.Fprintf(stdout, "deleted %d other key(s): %s\n", len(dropped), strings.Join(dropped, ", "))
+		}
+	}
+	return listKeys(ctx, store, issuer, stdout)
+}
+
+func listKeys(ctx context.Context, store migratingStore, issuer *tokens.Issuer, w io.Writer) error {
+	keys, err := store.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return errors.New("no signing keys stored")
+	}
+	signing := issuer.SigningKeyID()
+	for _, k := range keys {
+		state := "signing"
+		switch {
+		case k.ID == signing:
+		case k.RetiredAt.IsZero():
+			state = "not signing (a newer key signs)"
+		default:
+			until := k.RetiredAt.Add(issuer.Overlap())
+			if time.Now().Before(until) {
+				state = "retired, verifies until " + until.UTC().Format(time.RFC3339)
+			} else {
+				state = "expired (deleted at the next rotation)"
+			}
+		}
+		fmt.Fprintf(w, "%s  %s  created %s  %s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339), state)
+	}
+	return nil
+}
