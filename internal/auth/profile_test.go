@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"bytes"
+	"crypto/rand"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -64,5 +66,22 @@ func TestNewID(t *testing.T) {
 			t.Fatalf("id %q sorts before the earlier %q", id, prev)
 		}
 		seen[id], prev = true, id
+	}
+	// The text sorts as the bytes do, whatever the bytes (a millisecond boundary in the loop
+	// above is rare): random pairs, and the pair whose first 5 bits are 25 and 26 (z and 2 in
+	// the standard base32 alphabet).
+	pairs := [][2][16]byte{{{25 << 3}, {26 << 3}}}
+	for range 10000 {
+		var a, b [16]byte
+		_, _ = rand.Read(a[:])
+		_, _ = rand.Read(b[:])
+		pairs = append(pairs, [2][16]byte{a, b})
+	}
+	for _, p := range pairs {
+		ea := strings.ToLower(idEncoding.EncodeToString(p[0][:]))
+		eb := strings.ToLower(idEncoding.EncodeToString(p[1][:]))
+		if bytes.Compare(p[0][:], p[1][:]) != strings.Compare(ea, eb) {
+			t.Fatalf("%x vs %x: text %q vs %q sorts the other way", p[0], p[1], ea, eb)
+		}
 	}
 }

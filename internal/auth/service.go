@@ -321,11 +321,15 @@ func storeErr(op string, err error) error {
 	return &Error{Code: ECodeUnavailable, Message: op, Err: err}
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+// idEncoding is base32 with the "extended hex" alphabet (RFC 4648 §7: 0-9 then a-v), whose
+// characters are in ASCII order, so the text of ids sorts as their bytes do. (The standard
+// alphabet puts 2-7 after z, and ids made a millisecond apart could sort backwards.)
+var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
 
-// NewID returns a 128-bit identifier in lower-case base32: 48 bits of Unix milliseconds, then 80
-// random bits. Ids made one after another sort together, so a store's index of them grows at
-// one end instead of touching a random page per insert; they are not secrets.
+// NewID returns a 128-bit identifier in lower-case base32 (extended hex): 48 bits of Unix
+// milliseconds, then 80 random bits. Ids made one after another sort together, so a store's
+// index of them grows at one end instead of touching a random page per insert; they are not
+// secrets.
 func NewID() (string, error) {
 	var b [16]byte
 	ms := uint64(time.Now().UnixMilli())
