@@ -191,7 +191,20 @@ func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.ContentLength > t.max {
 		return nil, errBodyTooLarge
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.max+1))
+	var body []byte
+	if n := resp.ContentLength; n >= 0 {
+		// The usual case: read exactly the announced length (one allocation) and make sure
+		// nothing follows it.
+		body = make([]byte, n)
+		if _, err = io.ReadFull(resp.Body, body); err == nil {
+			var one [1]byte
+			if m, _ := resp.Body.Read(one[:]); m > 0 {
+				err = errors.New("body longer than its Content-Length")
+			}
+		}
+	} else {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, t.max+1))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kakao: read response body: %w", err)
 	}

@@ -148,8 +148,8 @@ func checkHeader(raw string) (kid, reason string) {
 	if base64.RawURLEncoding.DecodedLen(len(seg)) > maxHeaderBytes {
 		return "", "JOSE header too large"
 	}
-	var buf [maxHeaderBytes]byte
-	n, err := base64.RawURLEncoding.Decode(buf[:], []byte(seg))
+	buf := make([]byte, base64.RawURLEncoding.DecodedLen(len(seg)))
+	n, err := base64.RawURLEncoding.Decode(buf, []byte(seg))
 	if err != nil {
 		return "", "JOSE header is not base64url"
 	}

@@ -17,6 +17,7 @@ C=${CONCURRENCY:-8}
 OUT=${OUT:-bench-results}
 BIN=$(mktemp -d)
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$BIN"; }
 trap cleanup EXIT
@@ -54,7 +55,7 @@ if /usr/bin/python3 -c 'import django, rest_framework, rest_framework_simplejwt'
   seed=1
   (cd "$BASE/seed-django" && SEED_DB="$BIN/seed.db" /usr/bin/python3 manage.py migrate -v0)
   (cd "$BASE/seed-django" && SEED_DB="$BIN/seed.db" KAUTH=http://127.0.0.1:9911 KAPI=http://127.0.0.1:9911 \
-    exec gunicorn -w 2 -b 127.0.0.1:9801 stalk.wsgi >"$OLDPWD/$OUT/seed.log" 2>&1) & pids+=($!)
+    exec gunicorn -w 2 -b 127.0.0.1:9801 stalk.wsgi >"$OUT/seed.log" 2>&1) & pids+=($!)
   sleep 2
 fi
 
