@@ -33,6 +33,7 @@ type config struct {
 	AccessTTL       time.Duration
 	RefreshTTL      time.Duration
 	RefreshGrace    time.Duration
+	RefreshGraceMax int
 	FlowTTL         time.Duration
 	ShutdownTimeout time.Duration
 	KakaoTimeout    time.Duration
@@ -83,6 +84,7 @@ var settings = []setting{
 	{"KAKAOAUTH_ACCESS_TTL", "15m", "15m", "Access-token lifetime."},
 	{"KAKAOAUTH_REFRESH_TTL", "720h", "720h", "Session (refresh-token family) absolute lifetime."},
 	{"KAKAOAUTH_REFRESH_GRACE", "10s", "10s", "A rotated refresh token answers its successor for this long; reuse after it revokes the session."},
+	{"KAKAOAUTH_REFRESH_GRACE_MAX", "10", "10", "How many times one rotated refresh token is answered within the grace period (tabs, retries); the next replay gets `invalid_grant` without ending the session. `0`: no limit."},
 	{"KAKAOAUTH_FLOW_TTL", "10m", "10m", "Lifetime of a browser login attempt (state, nonce, PKCE)."},
 	{"KAKAOAUTH_COOKIE_ACCESS", "accessToken", "accessToken", "Access cookie name."},
 	{"KAKAOAUTH_COOKIE_REFRESH", "refreshToken", "refreshToken", "Refresh cookie name."},
@@ -242,6 +244,11 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 			bad(d.name, "want a positive duration such as 15m, got %q", v)
 		}
 		*d.dst = n
+	}
+	if n, err := strconv.Atoi(get("KAKAOAUTH_REFRESH_GRACE_MAX")); err != nil || n < 0 || n > 1000 {
+		bad("KAKAOAUTH_REFRESH_GRACE_MAX", "want a whole number from 0 (no limit) to 1000, got %q", get("KAKAOAUTH_REFRESH_GRACE_MAX"))
+	} else {
+		c.RefreshGraceMax = n
 	}
 	if c.RefreshGrace > time.Minute {
 		bad("KAKAOAUTH_REFRESH_GRACE", "at most 1m (a long grace weakens reuse detection)")

@@ -613,3 +613,49 @@ func TestSecurity_53_LogoutWithRefreshBody(t *testing.T) {
 		t.Fatalf("logout with an unknown refresh token: %d", r.StatusCode)
 	}
 }
+
+// TestSecurity_46_GraceReplayLimit: within the grace period a rotated refresh token answers the
+// same successor only KAKAOAUTH_REFRESH_GRACE_MAX times; the next replay is 400 invalid_grant,
+// and the session lives on (the holder of the successor is not logged out).
+func TestSecurity_46_GraceReplayLimit(t *testing.T) {
+	d := startDev(t, map[string]string{"KAKAOAUTH_REFRESH_GRACE_MAX": "2", "KAKAOAUTH_REFRESH_GRACE": "1m"})
+	r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/token", map[string]string{"code": d.mintCode(t, 4217730412856391025), "redirect_uri": spaRedirect}, nil)
+	rt0 := decode(t, r)["token"].(map[string]any)["refresh"].(string)
+	refresh := func(rt string) (int, map[string]any) {
+		r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": rt}, nil)
+		return r.StatusCode, decode(t, r)
+	}
+	st, b := refresh(rt0)
+	if st != 200 {
+		t.Fatalf("first refresh: %d %v", st, b)
+	}
+	rt1 := b["token"].(map[string]any)["refresh"].(string)
+	for i := range 2 {
+		st, b := refresh(rt0)
+		if st != 200 || b["token"].(map[string]any)["refresh"] != rt1 {
+			t.Fatalf("grace replay %d: %d %v, want 200 with the same successor", i+1, st, b)
+		}
+	}
+	st, b = refresh(rt0)
+	if st != 400 || b["error"] != "invalid_grant" {
+		t.Fatalf("third grace replay: %d %v, want 400 invalid_grant", st, b)
+	}
+	st, b = refresh(rt1)
+	if st != 200 {
+		t.Fatalf("successor after the refused replay: %d %v, want 200 (the session is not revoked)", st, b)
+	}
+	metrics := readBody(t, mustGet(t, d.BaseURL+"/metrics"))
+	if !strings.Contains(metrics, `kakaoauth_refreshes_total{outcome="grace_exceeded"} 1`) {
+		t.Errorf("metrics do not count the refused replay:\n%s", grepLines(metrics, "kakaoauth_refreshes_total"))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -246,15 +246,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC}
 	svc := auth.NewService(auth.Config{
-		Store:        timed,
-		Access:       accessTokens{issuer},
-		Refresh:      refreshTokens{secrets},
-		Identities:   idp,
-		SDK:          idp,
-		Unlinker:     idp,
-		RefreshTTL:   cfg.RefreshTTL,
-		RefreshGrace: cfg.RefreshGrace,
-		Logger:       log,
+		Store:           timed,
+		Access:          accessTokens{issuer},
+		Refresh:         refreshTokens{secrets},
+		Identities:      idp,
+		SDK:             idp,
+		Unlinker:        idp,
+		RefreshTTL:      cfg.RefreshTTL,
+		RefreshGrace:    cfg.RefreshGrace,
+		RefreshGraceMax: cfg.RefreshGraceMax,
+		Logger:          log,
 	})
 	pages, err := web.New(web.Options{Service: cfg.ServiceName})
 	if err != nil {

@@ -103,6 +103,10 @@ const (
 	Revoked
 	// NotFound means no such token is stored.
 	NotFound
+	// GraceExceeded means a rotated token was replayed within the grace period more often than
+	// RotateRequest.GraceMax allows: refused, and nothing else changes (the family stays
+	// alive, so the client that holds the successor is not logged out).
+	GraceExceeded
 )
 
 func (o RotateOutcome) String() string {
@@ -119,6 +123,8 @@ func (o RotateOutcome) String() string {
 		return "revoked"
 	case NotFound:
 		return "not_found"
+	case GraceExceeded:
+		return "grace_exceeded"
 	}
 	return "unknown"
 }
@@ -129,6 +135,7 @@ type RotateRequest struct {
 	SuccessorHash []byte        // hash of the successor the presented token derives
 	Now           time.Time     //
 	Grace         time.Duration // a rotated token presented within Grace of its rotation is a GraceReplay
+	GraceMax      int           // > 0: at most this many grace replays per token, then GraceExceeded
 	ExpiresAt     time.Time     // expiry of the successor (the store caps it at the session's ExpiresAt)
 }
 

@@ -70,8 +70,11 @@ type Config struct {
 	RefreshTTL time.Duration
 	// RefreshGrace is how long a rotated refresh token still answers its successor.
 	RefreshGrace time.Duration
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// RefreshGraceMax caps how many times one rotated token is answered within the grace
+	// period (two tabs, retries); the next replay is refused. 0: no cap.
+	RefreshGraceMax int
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // Service is the domain's use cases: log in, refresh, authenticate, log out.
@@ -188,7 +191,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (RefreshResult, err
 	succ := s.cfg.Refresh.RefreshSuccessor(token)
 	res, err := s.cfg.Store.Rotate(ctx, RotateRequest{
 		Hash: s.cfg.Refresh.HashRefresh(token), SuccessorHash: s.cfg.Refresh.HashRefresh(succ),
-		Now: now, Grace: s.cfg.RefreshGrace, ExpiresAt: now.Add(s.cfg.RefreshTTL),
+		Now: now, Grace: s.cfg.RefreshGrace, GraceMax: s.cfg.RefreshGraceMax, ExpiresAt: now.Add(s.cfg.RefreshTTL),
 	})
 	if err != nil {
 		return RefreshResult{}, storeErr("rotate refresh token", err)
@@ -206,6 +209,11 @@ func (s *Service) Refresh(ctx context.Context, token string) (RefreshResult, err
 			slog.String("user_id", res.Session.UserID), slog.String("session_id", res.Session.ID))
 		s.audit(ctx, AuditEvent{Time: now, Type: "refresh_reuse", UserID: res.Session.UserID, SessionID: res.Session.ID})
 		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "refresh token was already used; the session has been revoked"}
+	case GraceExceeded:
+		s.log.LogAttrs(ctx, slog.LevelWarn, "rotated refresh token replayed too often within the grace period; refused",
+			slog.String("user_id", res.Session.UserID), slog.String("session_id", res.Session.ID))
+		s.audit(ctx, AuditEvent{Time: now, Type: "refresh_grace_exceeded", UserID: res.Session.UserID, SessionID: res.Session.ID})
+		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "refresh token was already used; use the newest one"}
 	case Expired:
 		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "refresh token expired"}
 	case Revoked:

@@ -33,7 +33,7 @@ const maxDynamic = 128
 // Login flows and results, refresh outcomes: the fixed label sets.
 var (
 	loginFlows      = []string{"browser", "spa", "sdk", "legacy"}
-	refreshOutcomes = []string{"rotated", "grace_replay", "reused", "expired", "revoked", "not_found", "malformed", "error"}
+	refreshOutcomes = []string{"rotated", "grace_replay", "grace_exceeded", "reused", "expired", "revoked", "not_found", "malformed", "error"}
 	errorCodes      = []string{
 		auth.ECodeInvalidRequest, auth.ECodeInvalidGrant, auth.ECodeInvalidToken, auth.ECodeUnauthorized,
 		auth.ECodeForbidden, auth.ECodeNotFound, auth.ECodeMethodNotAllowed, auth.ECodeConflict,
@@ -91,7 +91,7 @@ func New(version string) *Metrics {
 	})
 	m.refreshVec = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kakaoauth_refreshes_total",
-		Help: "Refresh-token exchanges by outcome (rotated, grace_replay, reused: family revoked, expired, revoked, not_found, malformed, error).",
+		Help: "Refresh-token exchanges by outcome (rotated, grace_replay, grace_exceeded, reused: family revoked, expired, revoked, not_found, malformed, error).",
 	}, []string{"outcome"})
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kakaoauth_rate_limited_total",

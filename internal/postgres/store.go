@@ -285,6 +285,18 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 	return res, nil
 }
 
+// graceUse counts one grace replay of req.Hash and reports whether it was within req.GraceMax;
+// on a database error it reports false and sets *errp.
+func graceUse(ctx context.Context, tx pgx.Tx, req auth.RotateRequest, errp *error) bool {
+	tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET grace_uses = grace_uses + 1
+		WHERE hash = $1 AND grace_uses < $2`, req.Hash, req.GraceMax)
+	if err != nil {
+		*errp = err
+		return false
+	}
+	return tag.RowsAffected() == 1
+}
+
 // rotate is Rotate's work inside a transaction.
 func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.RotateResult, error) {
 	var (
@@ -341,12 +353,18 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 		res.Outcome = auth.Expired
 		return res, nil
 	case tokRot.Valid && now.Sub(tokRot.Time) < req.Grace:
-		// Grace replay: answer the family's current token again, without writing.
+		// Grace replay: answer the family's current token again (counting the replay when
+		// GraceMax is set; the session row lock orders concurrent replays).
 		switch {
 		case !leafGen.Valid:
 			res.Outcome = auth.Revoked
 		case !now.Before(leafExp.Time):
 			res.Outcome = auth.Expired
+		case req.GraceMax > 0 && !graceUse(ctx, tx, req, &err):
+			if err != nil {
+				return auth.RotateResult{}, fmt.Errorf("count grace replay: %w", err)
+			}
+			res.Outcome = auth.GraceExceeded
 		default:
 			res.Outcome = auth.GraceReplay
 			res.User = us.user()

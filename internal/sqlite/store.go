@@ -75,6 +75,9 @@ func (db *DB) prepare(ctx context.Context) error {
 			WHERE rt.hash = ?`},
 		{&db.markRotated, db.write, `UPDATE refresh_tokens SET rotated_at = ?
 			WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`},
+		// Counts a grace replay, unless the token has had its share (then no row changes).
+		{&db.graceUse, db.write, `UPDATE refresh_tokens SET grace_uses = grace_uses + 1
+			WHERE hash = ? AND grace_uses < ?`},
 		{&db.leafToken, db.write, `SELECT generation, expires_at FROM refresh_tokens
 			WHERE session_id = ? AND rotated_at IS NULL AND revoked_at IS NULL
 			ORDER BY generation DESC LIMIT 1`},
@@ -351,7 +354,8 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 		res.Outcome = auth.Expired
 		return res, nil
 	case tokRot.Valid && now-tokRot.Int64 < int64(req.Grace):
-		// Grace replay: answer the family's current token again, without writing.
+		// Grace replay: answer the family's current token again (counting the replay when
+		// GraceMax is set).
 		var leafGen int
 		var leafExp int64
 		err := tx.StmtContext(ctx, db.leafToken).QueryRowContext(ctx, res.Session.ID).Scan(&leafGen, &leafExp)
@@ -364,6 +368,18 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 		case now >= leafExp:
 			res.Outcome = auth.Expired
 			return res, nil
+		}
+		if req.GraceMax > 0 {
+			r, err := tx.StmtContext(ctx, db.graceUse).ExecContext(ctx, req.Hash, req.GraceMax)
+			if err != nil {
+				return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)
+			}
+			if n, err := r.RowsAffected(); err != nil {
+				return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)
+			} else if n == 0 {
+				res.Outcome = auth.GraceExceeded
+				return res, nil
+			}
 		}
 		res.Outcome = auth.GraceReplay
 		res.User = us.user()

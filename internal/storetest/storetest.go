@@ -42,6 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		{"Rotate/47_GraceReplay", testRotate47GraceReplay},
 		{"Rotate/47_GraceReplayNewestDescendant", testRotate47Descendant},
 		{"Rotate/46_ParallelWithinGrace", testRotate46Parallel},
+		{"Rotate/46_GraceReplayLimit", testRotate46GraceLimit},
+		{"Rotate/46_ParallelGraceLimit", testRotate46ParallelLimit},
 		{"Rotate/44_45_ReusedRevokesFamily", testRotate44Reused},
 		{"Rotate/51_Expired", testRotate51Expired},
 		{"Rotate/Revoked", testRotateRevoked},
@@ -503,6 +505,76 @@ func testRotate47Descendant(t *testing.T, e *env) {
 	}
 	if !res.SuccessorExpiresAt.Equal(res2.SuccessorExpiresAt) {
 		t.Errorf("SuccessorExpiresAt = %v, want %v", res.SuccessorExpiresAt, res2.SuccessorExpiresAt)
+	}
+}
+
+// The grace window is not an open replay window: with GraceMax set, a rotated token is answered
+// that many times, then refused; the refusal revokes nothing, and the successor still rotates.
+func testRotate46GraceLimit(t *testing.T, e *env) {
+	const grace, max = 10 * time.Second, 3
+	l := e.loginAt(t, profile("4100000146"), t0)
+	t1 := t0.Add(time.Minute)
+	first, rt1 := e.rotate(t, l.rt, t1, grace)
+	wantOutcome(t, first, auth.Rotated)
+	replay := func(at time.Time) auth.RotateResult {
+		t.Helper()
+		res, err := e.st.Rotate(e.ctx, auth.RotateRequest{Hash: l.rt, SuccessorHash: newHash(), Now: at,
+			Grace: grace, GraceMax: max, ExpiresAt: at.Add(tokenTTL)})
+		if err != nil {
+			t.Fatalf("Rotate: %v", err)
+		}
+		return res
+	}
+	for i := range max {
+		res := replay(t1.Add(time.Duration(i+1) * time.Second))
+		wantOutcome(t, res, auth.GraceReplay)
+		if res.CurrentGeneration != 1 {
+			t.Errorf("replay %d: CurrentGeneration %d, want 1", i, res.CurrentGeneration)
+		}
+	}
+	for i := range 2 {
+		res := replay(t1.Add(time.Duration(max+1+i) * time.Second))
+		wantOutcome(t, res, auth.GraceExceeded)
+		if res.Session.ID != l.sess.ID {
+			t.Errorf("GraceExceeded names session %q, want %q", res.Session.ID, l.sess.ID)
+		}
+	}
+	if _, err := e.st.UserBySession(e.ctx, l.user.ID, l.sess.ID, t1.Add(grace)); err != nil {
+		t.Fatalf("session after refused replays: %v (a refusal must not revoke)", err)
+	}
+	res, _ := e.rotate(t, rt1, t1.Add(grace-time.Second), grace)
+	wantOutcome(t, res, auth.Rotated)
+	// After the grace period the old token is reuse, as without a limit.
+	res, _ = e.rotate(t, l.rt, t1.Add(grace+time.Second), grace)
+	wantOutcome(t, res, auth.Reused)
+}
+
+// Parallel replays against the limit: exactly GraceMax of them are answered.
+func testRotate46ParallelLimit(t *testing.T, e *env) {
+	const n, max = 12, 4
+	l := e.loginAt(t, profile("4100000246"), t0)
+	now := t0.Add(time.Minute)
+	first, _ := e.rotate(t, l.rt, now, 10*time.Second)
+	wantOutcome(t, first, auth.Rotated)
+	outcomes := make([]auth.RotateResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			outcomes[i], errs[i] = e.st.Rotate(e.ctx, auth.RotateRequest{Hash: l.rt, SuccessorHash: newHash(),
+				Now: now.Add(time.Second), Grace: 10 * time.Second, GraceMax: max, ExpiresAt: now.Add(tokenTTL)})
+		})
+	}
+	wg.Wait()
+	count := map[auth.RotateOutcome]int{}
+	for i, r := range outcomes {
+		if errs[i] != nil {
+			t.Fatalf("Rotate %d: %v", i, errs[i])
+		}
+		count[r.Outcome]++
+	}
+	if diff := cmp.Diff(map[auth.RotateOutcome]int{auth.GraceReplay: max, auth.GraceExceeded: n - max}, count); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
 	}
 }
 
