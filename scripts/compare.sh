@@ -34,6 +34,7 @@ wait_http() { for _ in $(seq 100); do curl -fs -o /dev/null "$1" && return 0; sl
 wait_http http://127.0.0.1:9911/.well-known/jwks.json
 rm -f "$BIN"/*.db*
 "$BIN/limit" -addr 127.0.0.1:8099 -kakao http://127.0.0.1:9911 -db "$BIN/limit.db" >"$OUT/limit.log" 2>&1 & pids+=($!)
+lpid=$!
 
 export KAKAOAUTH_ADDR=127.0.0.1:8080 KAKAOAUTH_PUBLIC_URL=http://127.0.0.1:8080 \
   KAKAOAUTH_SECRET=benchmark-secret-benchmark-secret-0000 KAKAOAUTH_KAKAO_CLIENT_ID=test-rest-api-key \
@@ -60,6 +61,9 @@ if /usr/bin/python3 -c 'import django, rest_framework, rest_framework_simplejwt'
 fi
 
 peak_rss() { awk '/VmHWM/ {print int($2/1024)}' "/proc/$kpid/status"; }
+# CPU time (user + system, in clock ticks) of a process, to report the server's CPU per request.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hz=$(getconf CLK_TCK)
 : >"$OUT/runs.txt"
 for round in $(seq "$ROUNDS"); do
   for w in login me refresh; do
@@ -69,9 +73,16 @@ for round in $(seq "$ROUNDS"); do
         limit) args=(-target project -base http://127.0.0.1:8099) ;;
         seed) [ "$seed" = 1 ] || continue; args=(-target seed -base http://127.0.0.1:9801) ;;
       esac
+      spid=""
+      case $target in kakaoauth) spid=$kpid ;; limit) spid=$lpid ;; esac
+      c0=$([ -n "$spid" ] && cpu_ticks "$spid" || echo 0)
       line=$("$BIN/loadgen" "${args[@]}" -work "$w" -c "$C" -d "$DURATION" 2>&1 | tail -1)
+      c1=$([ -n "$spid" ] && cpu_ticks "$spid" || echo 0)
       rate=$(sed -n 's/.*rate=\([0-9]*\)\/s.*/\1/p' <<<"$line")
-      echo "$round $w $target ${rate:-0} $line" | tee -a "$OUT/runs.txt" >&2
+      ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$line")
+      cpu=""
+      [ -n "$spid" ] && [ "${ok:-0}" -gt 0 ] && cpu=" server_cpu_us_per_req=$(( (c1 - c0) * 1000000 / hz / ok ))"
+      echo "$round $w $target ${rate:-0} $line$cpu" | tee -a "$OUT/runs.txt" >&2
     done
   done
 done
