@@ -44,10 +44,9 @@ type keySet struct {
 	now      func() time.Time
 
 	mu        sync.Mutex
-	keys      []jwksKey // the last accepted JWKS, filtered
-	gen       uint64    // incremented each time keys is replaced
-	lastFetch time.Time // start of the last fetch that went to the network
-	lastOK    bool
+	keys      []jwksKey     // the last accepted JWKS, filtered
+	gen       uint64        // incremented each time keys is replaced
+	lastFetch time.Time     // start of the last fetch that went to the network
 	inflight  chan struct{} // closed when the running fetch has finished
 	lastErr   error         // result of the last finished fetch
 }
@@ -165,7 +164,7 @@ func (k *keySet) refresh(ctx context.Context, seen uint64) error {
 	}
 	now := k.now()
 	wait := k.cooldown
-	if !k.lastOK {
+	if k.lastErr != nil {
 		wait = min(jwksRetryAfterFailure, k.cooldown)
 	}
 	if since := now.Sub(k.lastFetch); !k.lastFetch.IsZero() && since < wait && since >= 0 {
@@ -182,9 +181,9 @@ func (k *keySet) refresh(ctx context.Context, seen uint64) error {
 		keys, err := k.fetch(context.WithoutCancel(ctx))
 		k.mu.Lock()
 		if err != nil {
-			k.lastOK, k.lastErr = false, &jwksFetchError{err: err}
+			k.lastErr = &jwksFetchError{err: err}
 		} else {
-			k.lastOK, k.lastErr, k.keys = true, nil, keys
+			k.lastErr, k.keys = nil, keys
 			k.gen++
 		}
 		k.inflight = nil

@@ -237,6 +237,7 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		{"KAKAOAUTH_ACCESS_TTL", &c.AccessTTL}, {"KAKAOAUTH_REFRESH_TTL", &c.RefreshTTL},
 		{"KAKAOAUTH_REFRESH_GRACE", &c.RefreshGrace}, {"KAKAOAUTH_FLOW_TTL", &c.FlowTTL},
 		{"KAKAOAUTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"KAKAOAUTH_KAKAO_TIMEOUT", &c.KakaoTimeout},
+		{"KAKAOAUTH_KEY_RELOAD", &c.KeyReload},
 	} {
 		v := get(d.name)
 		n, err := time.ParseDuration(v)
@@ -293,10 +294,8 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		}
 		c.KeyRotation = d
 	}
-	if d, err := time.ParseDuration(get("KAKAOAUTH_KEY_RELOAD")); err != nil || d < time.Second || d > time.Hour {
+	if c.KeyReload != 0 && (c.KeyReload < time.Second || c.KeyReload > time.Hour) {
 		bad("KAKAOAUTH_KEY_RELOAD", "want a duration from 1s to 1h such as 1m, got %q", get("KAKAOAUTH_KEY_RELOAD"))
-	} else {
-		c.KeyReload = d
 	}
 	c.PprofAddr = get("KAKAOAUTH_PPROF_ADDR")
 	if c.PprofAddr != "" {

@@ -85,18 +85,18 @@ func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
 func TestKeys_96_RotateCommand(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	d := startDev(t, map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"})
-	access, _ := keysTestLogin(t, d)
+	access, _, _ := d.sdkSignIn(t, 4217730412856391024)
 	kid0 := tokenKID(t, access)
 
 	out := runKeysCmd(t, db, "rotate")
 	if !strings.Contains(out, "(was "+kid0+")") {
 		t.Fatalf("keys rotate output does not name the old key %s:\n%s", kid0, out)
 	}
-	waitFor(t, func() bool { a, _ := keysTestLogin(t, d); return tokenKID(t, a) != kid0 })
-	if r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/auth/me", access); r.StatusCode != http.StatusOK {
-		t.Fatalf("token of the retired key: %d, want 200 (it verifies for the overlap)", r.StatusCode)
+	waitFor(t, func() bool { a, _, _ := d.sdkSignIn(t, 4217730412856391024); return tokenKID(t, a) != kid0 })
+	if st := meStatus(t, d, access); st != http.StatusOK {
+		t.Fatalf("token of the retired key: %d, want 200 (it verifies for the overlap)", st)
 	}
-	if jwks := readBody(t, mustGet(t, d.BaseURL+"/.well-known/jwks.json")); !strings.Contains(jwks, kid0) {
+	if jwks := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); !strings.Contains(jwks, kid0) {
 		t.Errorf("retired key left the JWKS at once: %s", jwks)
 	}
 	if list := runKeysCmd(t, db, "list"); !strings.Contains(list, kid0+"  ES256") || !strings.Contains(list, "retired, verifies until") {
@@ -110,21 +110,18 @@ func TestKeys_96_RotateCommand(t *testing.T) {
 func TestKeys_96_DropOld(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	d := startDev(t, map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"})
-	access, refresh := keysTestLogin(t, d)
+	access, refresh, _ := d.sdkSignIn(t, 4217730412856391024)
 	kid0 := tokenKID(t, access)
-	if r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/auth/me", access); r.StatusCode != http.StatusOK {
-		t.Fatalf("me before: %d", r.StatusCode) // also puts the token in the verify cache
+	if st := meStatus(t, d, access); st != http.StatusOK {
+		t.Fatalf("me before: %d", st) // also puts the token in the verify cache
 	}
 
 	out := runKeysCmd(t, db, "rotate", "-drop-old")
 	if !strings.Contains(out, "deleted 1 other key(s): "+kid0) {
 		t.Fatalf("keys rotate -drop-old output:\n%s", out)
 	}
-	waitFor(t, func() bool {
-		r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/auth/me", access)
-		return r.StatusCode == http.StatusUnauthorized
-	})
-	if jwks := readBody(t, mustGet(t, d.BaseURL+"/.well-known/jwks.json")); strings.Contains(jwks, kid0) {
+	waitFor(t, func() bool { return meStatus(t, d, access) == http.StatusUnauthorized })
+	if jwks := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); strings.Contains(jwks, kid0) {
 		t.Errorf("dropped key still in the JWKS: %s", jwks)
 	}
 	r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": refresh}, nil)
@@ -136,8 +133,8 @@ func TestKeys_96_DropOld(t *testing.T) {
 	if tokenKID(t, fresh) == kid0 {
 		t.Fatal("new access token signed with the dropped key")
 	}
-	if r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/auth/me", fresh); r.StatusCode != http.StatusOK {
-		t.Fatalf("me with the fresh token: %d", r.StatusCode)
+	if st := meStatus(t, d, fresh); st != http.StatusOK {
+		t.Fatalf("me with the fresh token: %d", st)
 	}
 }
 
@@ -155,17 +152,6 @@ func TestKeys_Usage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "KAKAOAUTH_SECRET") {
 		t.Errorf("keys list without settings: %v, want KAKAOAUTH_SECRET named", err)
 	}
-}
-
-func keysTestLogin(t *testing.T, d *devServer) (access, refresh string) {
-	t.Helper()
-	r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/token", map[string]string{"code": d.mintCode(t, 4217730412856391024), "redirect_uri": spaRedirect}, nil)
-	b := decode(t, r)
-	if r.StatusCode != http.StatusOK {
-		t.Fatalf("login: %d %v", r.StatusCode, b)
-	}
-	tok := b["token"].(map[string]any)
-	return tok["access"].(string), tok["refresh"].(string)
 }
 
 // runKeysCmd runs `kakaoauth keys ARGS -dev` on the database db and returns its output.
@@ -198,15 +184,6 @@ func tokenKID(t *testing.T, jwt string) string {
 		t.Fatalf("header %s: %v", raw, err)
 	}
 	return hdr.Kid
-}
-
-func mustGet(t *testing.T, u string) *http.Response {
-	t.Helper()
-	r, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // waitFor polls cond for up to 15 s (the server reloads keys every second here).

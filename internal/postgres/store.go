@@ -285,16 +285,18 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 	return res, nil
 }
 
-// graceUse counts one grace replay of req.Hash and reports whether it was within req.GraceMax;
-// on a database error it reports false and sets *errp.
-func graceUse(ctx context.Context, tx pgx.Tx, req auth.RotateRequest, errp *error) bool {
+// graceUse counts one grace replay of req.Hash and reports whether it was within req.GraceMax
+// (always, when GraceMax is not set).
+func graceUse(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (bool, error) {
+	if req.GraceMax <= 0 {
+		return true, nil
+	}
 	tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET grace_uses = grace_uses + 1
 		WHERE hash = $1 AND grace_uses < $2`, req.Hash, req.GraceMax)
 	if err != nil {
-		*errp = err
-		return false
+		return false, fmt.Errorf("count grace replay: %w", err)
 	}
-	return tag.RowsAffected() == 1
+	return tag.RowsAffected() == 1, nil
 }
 
 // rotate is Rotate's work inside a transaction.
@@ -360,12 +362,15 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 			res.Outcome = auth.Revoked
 		case !now.Before(leafExp.Time):
 			res.Outcome = auth.Expired
-		case req.GraceMax > 0 && !graceUse(ctx, tx, req, &err):
-			if err != nil {
-				return auth.RotateResult{}, fmt.Errorf("count grace replay: %w", err)
-			}
-			res.Outcome = auth.GraceExceeded
 		default:
+			within, err := graceUse(ctx, tx, req)
+			if err != nil {
+				return auth.RotateResult{}, err
+			}
+			if !within {
+				res.Outcome = auth.GraceExceeded
+				return res, nil
+			}
 			res.Outcome = auth.GraceReplay
 			res.User = us.user()
 			res.CurrentGeneration = int(leafGen.Int32)

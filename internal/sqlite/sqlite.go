@@ -59,7 +59,7 @@ type DB struct {
 	rotateSelect  *sql.Stmt
 	markRotated   *sql.Stmt
 	leafToken     *sql.Stmt
-	graceUse      *sql.Stmt
+	graceUseStmt  *sql.Stmt
 	revokeSess    *sql.Stmt
 	revokeTokens  *sql.Stmt
 	userBySession *sql.Stmt
@@ -165,7 +165,7 @@ func (db *DB) Close() error {
 	}
 	var errs []error
 	for _, s := range []*sql.Stmt{db.loginFind, db.loginUpdate, db.insertUser, db.insertIdent, db.insertSession,
-		db.insertToken, db.rotateSelect, db.markRotated, db.leafToken, db.graceUse,
+		db.insertToken, db.rotateSelect, db.markRotated, db.leafToken, db.graceUseStmt,
 		db.revokeSess, db.revokeTokens, db.userBySession, db.userByID} {
 		if s != nil {
 			errs = append(errs, s.Close())

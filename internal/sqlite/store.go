@@ -76,7 +76,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.markRotated, db.write, `UPDATE refresh_tokens SET rotated_at = ?
 			WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`},
 		// Counts a grace replay, unless the token has had its share (then no row changes).
-		{&db.graceUse, db.write, `UPDATE refresh_tokens SET grace_uses = grace_uses + 1
+		{&db.graceUseStmt, db.write, `UPDATE refresh_tokens SET grace_uses = grace_uses + 1
 			WHERE hash = ? AND grace_uses < ?`},
 		{&db.leafToken, db.write, `SELECT generation, expires_at FROM refresh_tokens
 			WHERE session_id = ? AND rotated_at IS NULL AND revoked_at IS NULL
@@ -369,17 +369,13 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 			res.Outcome = auth.Expired
 			return res, nil
 		}
-		if req.GraceMax > 0 {
-			r, err := tx.StmtContext(ctx, db.graceUse).ExecContext(ctx, req.Hash, req.GraceMax)
-			if err != nil {
-				return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)
-			}
-			if n, err := r.RowsAffected(); err != nil {
-				return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)
-			} else if n == 0 {
-				res.Outcome = auth.GraceExceeded
-				return res, nil
-			}
+		within, err := db.graceUse(ctx, tx, req)
+		if err != nil {
+			return auth.RotateResult{}, err
+		}
+		if !within {
+			res.Outcome = auth.GraceExceeded
+			return res, nil
 		}
 		res.Outcome = auth.GraceReplay
 		res.User = us.user()
@@ -419,6 +415,23 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 	res.CurrentGeneration = gen + 1
 	res.SuccessorExpiresAt = fromNano(nano(exp))
 	return res, nil
+}
+
+// graceUse counts one grace replay of req.Hash and reports whether it was within req.GraceMax
+// (always, when GraceMax is not set).
+func (db *DB) graceUse(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (bool, error) {
+	if req.GraceMax <= 0 {
+		return true, nil
+	}
+	r, err := tx.StmtContext(ctx, db.graceUseStmt).ExecContext(ctx, req.Hash, req.GraceMax)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)
+	}
+	return n == 1, nil
 }
 
 // revokeSession revokes a session (keeping an earlier revocation time) and its tokens.

@@ -259,6 +259,12 @@ func (i *Issuer) Rotate(ctx context.Context) error {
 			}
 		}
 	}
+	return i.storeRing(ctx, "rotation")
+}
+
+// storeRing reads the stored keys again and makes them the ring, which must be able to sign
+// (after is what just changed the keys, for the error). The caller holds i.mu.
+func (i *Issuer) storeRing(ctx context.Context, after string) error {
 	keys, err := i.store.SigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
@@ -268,7 +274,7 @@ func (i *Issuer) Rotate(ctx context.Context) error {
 		return err
 	}
 	if ring.signer == nil {
-		return errors.New("tokens: no usable signing key after rotation")
+		return errors.New("tokens: no usable signing key after " + after)
 	}
 	i.ring.Store(ring)
 	return nil
@@ -299,18 +305,7 @@ func (i *Issuer) DropOtherKeys(ctx context.Context) ([]string, error) {
 		}
 		dropped = append(dropped, k.ID)
 	}
-	if keys, err = i.store.SigningKeys(ctx); err != nil {
-		return dropped, fmt.Errorf("load signing keys: %w", err)
-	}
-	ring, err := i.buildRing(keys)
-	if err != nil {
-		return dropped, err
-	}
-	if ring.signer == nil {
-		return dropped, errors.New("tokens: no usable signing key after dropping the others")
-	}
-	i.ring.Store(ring)
-	return dropped, nil
+	return dropped, i.storeRing(ctx, "dropping the others")
 }
 
 // JWKS returns the public JWK set {"keys":[...]}: the signing key and the retired keys still
