@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 )
 
@@ -385,4 +387,20 @@ func validCookieName(n string) bool {
 		}
 	}
 	return true
+}
+
+// app is the wiring's part of the configuration.
+func (c config) app(log *slog.Logger) app.Config {
+	return app.Config{
+		PublicURL: c.PublicURL, DatabaseURL: c.DatabaseURL, Secret: c.Secret,
+		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AdminKey: c.AdminKey, AppID: c.AppID,
+		AuthURL: c.AuthURL, APIURL: c.APIURL, Audiences: c.Audiences, OIDC: c.OIDC, Scopes: c.Scopes,
+		KakaoTimeout: c.KakaoTimeout, RedirectURIs: c.RedirectURIs, ReturnTo: c.ReturnTo,
+		AllowedOrigins: c.AllowedOrigins, TokenAudience: c.TokenAudience,
+		AccessTTL: c.AccessTTL, RefreshTTL: c.RefreshTTL, RefreshGrace: c.RefreshGrace,
+		RefreshGraceMax: c.RefreshGraceMax, FlowTTL: c.FlowTTL,
+		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie,
+		SameSite: c.SameSite, ServiceName: c.ServiceName, RateLimit: c.RateLimit,
+		MetricsElsewhere: c.MetricsAddr != "", CanonicalHost: c.dev, Version: version, Logger: log,
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
 )
 
@@ -43,7 +44,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := app.OpenStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	return listKeys(ctx, store, issuer, stdout)
 }
 
-func listKeys(ctx context.Context, store migratingStore, issuer *tokens.Issuer, w io.Writer) error {
+func listKeys(ctx context.Context, store app.Store, issuer *tokens.Issuer, w io.Writer) error {
 	keys, err := store.SigningKeys(ctx)
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
 )
@@ -46,7 +47,7 @@ func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
 	mu.Lock()
 	now = now.Add(59 * time.Minute)
 	mu.Unlock()
-	keyMaintenance(ctx, iss, time.Hour, log)
+	app.KeyMaintenance(ctx, iss, time.Hour, log)
 	if iss.SigningKeyID() != k0 {
 		t.Fatalf("rotated after 59 minutes with a 1h period")
 	}
@@ -58,7 +59,7 @@ func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
 	mu.Lock()
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
-	keyMaintenance(ctx, iss, time.Hour, log)
+	app.KeyMaintenance(ctx, iss, time.Hour, log)
 	k1 := iss.SigningKeyID()
 	if k1 == k0 {
 		t.Fatalf("not rotated after 61 minutes with a 1h period")
@@ -73,7 +74,7 @@ func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
 	mu.Lock()
 	now = now.Add(1000 * time.Hour)
 	mu.Unlock()
-	keyMaintenance(ctx, iss, 0, log)
+	app.KeyMaintenance(ctx, iss, 0, log)
 	if iss.SigningKeyID() != k1 {
 		t.Fatalf("rotated with rotation off")
 	}

@@ -1,0 +1,273 @@
+// Package app wires kakaoauth together: a store, the token issuer, the Kakao client, the domain
+// service, the pages and the HTTP server, from one Config. cmd/kakaoauth reads the environment
+// into a Config and serves the result; tests build the same server in process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
+	"github.com/kakaoauth/kakaoauth/internal/metrics"
+	"github.com/kakaoauth/kakaoauth/internal/postgres"
+	"github.com/kakaoauth/kakaoauth/internal/server"
+	"github.com/kakaoauth/kakaoauth/internal/sqlite"
+	"github.com/kakaoauth/kakaoauth/internal/tokens"
+	"github.com/kakaoauth/kakaoauth/internal/web"
+	"github.com/kakaoauth/kakaoauth/kakao"
+)
+
+// Config is every setting the wired server needs, already parsed and checked.
+type Config struct {
+	PublicURL   *url.URL // our origin: iss of our tokens, base of the Kakao callback
+	DatabaseURL string   // sqlite:<path> or postgres://…; ignored when New is given a store
+	Secret      string   // KAKAOAUTH_SECRET
+
+	// Kakao.
+	ClientID     string
+	ClientSecret string
+	AdminKey     string
+	AppID        int64
+	AuthURL      string
+	APIURL       string
+	Audiences    []string // extra accepted ID-token audiences (native / JavaScript keys)
+	OIDC         bool
+	Scopes       []string
+	KakaoTimeout time.Duration
+
+	RedirectURIs   []string
+	ReturnTo       []string
+	AllowedOrigins []string
+	TokenAudience  []string // default {PublicURL}
+
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	RefreshGrace    time.Duration
+	RefreshGraceMax int
+	FlowTTL         time.Duration
+
+	AccessCookie  string
+	RefreshCookie string
+	CSRFCookie    string
+	SameSite      http.SameSite
+
+	ServiceName string
+	RateLimit   server.RateLimit
+	// MetricsElsewhere keeps /metrics off the main handler (served on KAKAOAUTH_METRICS_ADDR).
+	MetricsElsewhere bool
+	// CanonicalHost redirects page requests under another host name to PublicURL (dev only).
+	CanonicalHost bool
+	// Version is reported by the build-info metric.
+	Version string
+	Logger  *slog.Logger
+	// Now is the clock of the issuer, the service and the server; default time.Now.
+	Now func() time.Time
+	// KakaoHTTPClient, when set, carries the calls to Kakao (its transport is wrapped by the
+	// metrics); default a client of its own.
+	KakaoHTTPClient *http.Client
+}
+
+// Store is a store whose schema the `migrate` command can bring up to date.
+type Store interface {
+	auth.Store
+	Migrate(ctx context.Context) error
+}
+
+// App is the wired server and what it must close.
+type App struct {
+	Metrics *metrics.Metrics
+	Store   Store
+	Issuer  *tokens.Issuer
+	Service *auth.Service
+	Server  *server.Server
+	Kakao   *kakao.Client
+}
+
+// IsPostgresURL reports whether a KAKAOAUTH_DATABASE_URL names a PostgreSQL database.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// OpenStore opens the database a KAKAOAUTH_DATABASE_URL names, migrated.
+func OpenStore(ctx context.Context, databaseURL string) (Store, error) {
+	if IsPostgresURL(databaseURL) {
+		db, err := postgres.Open(ctx, databaseURL, postgres.Options{})
+		if err != nil {
+			// The URL may carry a password: it is not repeated here.
+			return nil, fmt.Errorf("open PostgreSQL database (KAKAOAUTH_DATABASE_URL): %w", err)
+		}
+		return db, nil
+	}
+	path := strings.TrimPrefix(databaseURL, "sqlite:")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s (KAKAOAUTH_DATABASE_URL): %w", path, err)
+	}
+	return db, nil
+}
+
+// New opens the store of cfg.DatabaseURL and wires the server on it; Close releases it.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	store, err := OpenStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a, err := NewWithStore(ctx, cfg, store)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewWithStore wires the server on an open store, which Close then closes.
+func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	log := cfg.Logger
+	m := metrics.New(cfg.Version)
+	timed := metrics.Store(store, m) // times every store call; counts new users and refresh outcomes
+	secrets, err := tokens.DeriveSecrets(cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("KAKAOAUTH_SECRET: %w", err)
+	}
+	aud := cfg.TokenAudience
+	if len(aud) == 0 {
+		aud = []string{cfg.PublicURL.String()}
+	}
+	issuer, err := tokens.NewIssuer(ctx, tokens.IssuerConfig{
+		Store: timed, Secrets: secrets, Issuer: cfg.PublicURL.String(), Audience: aud, TTL: cfg.AccessTTL, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	hc := cfg.KakaoHTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	hc = &http.Client{Transport: m.KakaoTransport(hc.Transport), Timeout: hc.Timeout, Jar: hc.Jar}
+	kc, err := kakao.New(kakao.Config{
+		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, AdminKey: cfg.AdminKey, AppID: cfg.AppID,
+		AuthURL: cfg.AuthURL, APIURL: cfg.APIURL, Audiences: append([]string{cfg.ClientID}, cfg.Audiences...),
+		Timeout: cfg.KakaoTimeout, HTTPClient: hc,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("kakao client: %w", err)
+	}
+	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC}
+	svc := auth.NewService(auth.Config{
+		Store:           timed,
+		Access:          accessTokens{issuer},
+		Refresh:         refreshTokens{secrets},
+		Identities:      idp,
+		SDK:             idp,
+		Unlinker:        idp,
+		RefreshTTL:      cfg.RefreshTTL,
+		RefreshGrace:    cfg.RefreshGrace,
+		RefreshGraceMax: cfg.RefreshGraceMax,
+		Now:             cfg.Now,
+		Logger:          log,
+	})
+	pages, err := web.New(web.Options{Service: cfg.ServiceName})
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	srv := server.New(server.Config{
+		Service: svc, Kakao: kc, Sealer: secrets.FlowSealer(), CSRF: secrets, Pages: pages,
+		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, Audience: aud,
+		RedirectURIs: cfg.RedirectURIs, ReturnTo: cfg.ReturnTo, AllowedOrigins: cfg.AllowedOrigins,
+		AccessTTL: cfg.AccessTTL, FlowTTL: cfg.FlowTTL, OIDC: cfg.OIDC, Scopes: cfg.Scopes,
+		Cookies: server.CookieConfig{
+			AccessName: cfg.AccessCookie, RefreshName: cfg.RefreshCookie, CSRFName: cfg.CSRFCookie,
+			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
+		},
+		RateLimit:        cfg.RateLimit,
+		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
+		CanonicalHost:    cfg.CanonicalHost,
+		Logger:           log,
+		Now:              cfg.Now,
+		Metrics:          m,
+		MetricsElsewhere: cfg.MetricsElsewhere,
+		OnRateLimited:    m.RateLimited,
+		Ready: func(ctx context.Context) error {
+			if len(issuer.KeyIDs()) == 0 {
+				return errors.New("no signing key loaded")
+			}
+			return store.Ping(ctx)
+		},
+	})
+	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc}, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// MaintainKeys reloads the signing keys every reload (replicas sharing a database pick up each
+// other's rotations and `kakaoauth keys rotate`) and replaces the signing key once it is rotation
+// old (0: never), until ctx ends.
+func (a *App) MaintainKeys(ctx context.Context, reload, rotation time.Duration, log *slog.Logger) {
+	t := time.NewTicker(reload)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			KeyMaintenance(ctx, a.Issuer, rotation, log)
+		}
+	}
+}
+
+// KeyMaintenance is one round of MaintainKeys: it reloads the signing keys (another replica may
+// have rotated) and rotates when the signing key has reached the rotation age.
+func KeyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Duration, log *slog.Logger) {
+	if err := issuer.Reload(ctx); err != nil {
+		log.Warn("reload signing keys", "err", err)
+		return
+	}
+	if rotation > 0 && issuer.SigningKeyAge() >= rotation {
+		old := issuer.SigningKeyID()
+		if err := issuer.Rotate(ctx); err != nil {
+			log.Warn("rotate signing key", "err", err)
+			return
+		}
+		log.Info("signing key rotated", "old_kid", old, "new_kid", issuer.SigningKeyID())
+	}
+}
+
+// accessTokens adapts the tokens issuer to the domain.
+type accessTokens struct{ i *tokens.Issuer }
+
+func (a accessTokens) SignAccess(userID, sessionID string) (string, time.Time, error) {
+	return a.i.Sign(tokens.AccessClaims{Subject: userID, SessionID: sessionID})
+}
+
+func (a accessTokens) VerifyAccess(token string) (auth.AccessClaims, error) {
+	c, err := a.i.Verify(token)
+	if err != nil {
+		return auth.AccessClaims{}, err
+	}
+	return auth.AccessClaims{
+		Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject, SessionID: c.SessionID,
+		ID: c.ID, IssuedAt: c.IssuedAt, Expiry: c.Expiry,
+	}, nil
+}
+
+// refreshTokens adapts the tokens package's refresh-token functions to the domain.
+type refreshTokens struct{ s *tokens.Secrets }
+
+func (refreshTokens) NewRefresh() (string, error)        { return tokens.NewRefreshToken() }
+func (refreshTokens) HashRefresh(t string) []byte        { return tokens.HashRefresh(t) }
+func (r refreshTokens) RefreshSuccessor(t string) string { return r.s.RefreshSuccessor(t) }
+func (refreshTokens) ValidRefreshFormat(t string) bool   { return tokens.ValidRefreshFormat(t) }
