@@ -155,4 +155,5 @@ type describedError struct {
 }
 
 func (d *describedError) Error() string { return d.err.Error() }
+
 func (d *describedError) Unwrap() error { return d.err }

@@ -6,9 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"golang.org/x/time/rate"
 )
 
 // RateLimit is a per-client-IP token bucket: Burst requests at once, refilled at Per/Burst.

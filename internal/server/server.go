@@ -1,5 +1,6 @@
 // Package server is kakaoauth's HTTP surface: routes.go lists every route; handlers translate
-// between HTTP and the auth domain; errors become the JSON or page answers of the contract.
+// between HTTP and the auth domain, in files named after what they serve; errors.go is the one
+// table from error code to status, page and metric.
 package server
 
 import (

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
@@ -17,29 +16,6 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/web"
 	"github.com/kakaoauth/kakaoauth/kakao"
 )
-
-// flowState is what the sealed flow cookie carries between login and callback.
-type flowState struct {
-	State    string `json:"s"`
-	Nonce    string `json:"n"`
-	Verifier string `json:"v"`
-	ReturnTo string `json:"r"`
-	// Auto marks an attempt that asked Kakao with prompt=none on its own: if Kakao needs the
-	// person, the server starts an interactive attempt instead of showing an error.
-	Auto bool `json:"a,omitempty"`
-}
-
-const (
-	flowPurpose     = "kakaoauth-flow"
-	returningCookie = "kakaoauth_returning"
-)
-
-func (s *Server) flowCookieName() string {
-	if s.cfg.Cookies.Secure {
-		return "__Host-kakaoauth-flow"
-	}
-	return "kakaoauth-flow"
-}
 
 func randomToken() string {
 	var b [32]byte
@@ -183,11 +159,6 @@ func clip(s string, n int) string {
 	return s
 }
 
-func (s *Server) clearFlowCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: s.flowCookieName(), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
-}
-
 var kakaoCodePattern = regexp.MustCompile(`^(KOE[0-9]{3}|-[0-9]{1,5})$`)
 
 // redirectError sends the person to the error page of e with a clean URL.
@@ -226,49 +197,4 @@ func (s *Server) handleErrorPage(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Pages.Error(w, r, status, web.ErrorPage{
 		Lang: web.Lang(r), Code: code, KakaoCode: kc, RetryAfter: retry, RetryURL: "/auth/kakao/login",
 	})
-}
-
-// handleIndex is the login page, or the signed-in page for a browser with a valid session.
-func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	lang := web.Lang(r)
-	result := r.URL.Query().Get("result")
-	if c, err := r.Cookie(s.cfg.Cookies.AccessName); err == nil && c.Value != "" {
-		u, cl, err := s.cfg.Service.Authenticate(r.Context(), c.Value)
-		if err == nil {
-			setLogUser(r, u.ID)
-			s.cfg.Pages.Account(w, r, http.StatusOK, web.AccountPage{
-				Lang: lang, JustSignedIn: result == "signed-in", Nickname: u.Nickname, Email: u.Email,
-				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: "/auth/logout", LogoutAllURL: "/auth/logout?all=true",
-				DeleteURL: "/account/delete",
-			})
-			return
-		}
-		if auth.ErrorCode(err) != auth.ECodeInvalidToken {
-			s.renderError(w, r, err)
-			return
-		}
-	}
-	outcome := ""
-	if result == "signed-out" || result == "signed-out-all" {
-		outcome = result
-	}
-	loginURL := "/auth/kakao/login"
-	if lang == "en" && strings.Contains(r.URL.RawQuery, "lang=en") {
-		loginURL += "?lang=en"
-	}
-	s.cfg.Pages.Login(w, r, http.StatusOK, web.LoginPage{Lang: lang, LoginURL: loginURL, Outcome: outcome})
-}
-
-// canonical redirects a browser page request made under another host name to the public URL.
-func (s *Server) canonical(next http.HandlerFunc) http.HandlerFunc {
-	if !s.cfg.CanonicalHost {
-		return next
-	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Host != s.cfg.PublicURL.Host {
-			http.Redirect(w, r, s.cfg.PublicURL.String()+r.URL.RequestURI(), http.StatusFound)
-			return
-		}
-		next(w, r)
-	}
 }

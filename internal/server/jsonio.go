@@ -1,0 +1,133 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":"internal_error","error_description":"internal error"}`)
+	}
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// isJSON reports whether the request declares a JSON body.
+func isJSON(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// hasBody reports whether the request carries a body at all.
+func hasBody(r *http.Request) bool {
+	return r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
+}
+
+// decodeJSON reads a JSON object into dst: 415 for another media type, 413 past the limit,
+// 400 for bad syntax, unknown fields, wrong types or trailing data.
+func decodeJSON(r *http.Request, dst any) error {
+	if !isJSON(r) {
+		return &auth.Error{Code: auth.ECodeUnsupportedMedia, Message: "expected application/json"}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &auth.Error{Code: auth.ECodeTooLarge}
+		}
+		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "cannot read body", Err: err}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "invalid JSON: " + err.Error()}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "trailing data after JSON object"}
+	}
+	if bytes.IndexByte(body, 0) >= 0 || bytes.Contains(body, []byte(`\u0000`)) {
+		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "NUL in request"}
+	}
+	return nil
+}
+
+type userJSON struct {
+	ID              string    `json:"id"`
+	KakaoID         *string   `json:"kakao_id"`
+	Nickname        *string   `json:"nickname"`
+	Email           *string   `json:"email"`
+	EmailVerified   *bool     `json:"email_verified"`
+	ProfileImageURL *string   `json:"profile_image_url"`
+	CreatedAt       time.Time `json:"created_at"`
+	LastLoginAt     time.Time `json:"last_login_at"`
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func userOut(u auth.User) userJSON {
+	out := userJSON{
+		ID: u.ID, KakaoID: nullable(u.KakaoID), Nickname: nullable(u.Nickname), Email: nullable(u.Email),
+		ProfileImageURL: nullable(u.ProfileImageURL),
+		CreatedAt:       u.CreatedAt.UTC().Truncate(time.Second), LastLoginAt: u.LastLoginAt.UTC().Truncate(time.Second),
+	}
+	if u.Email != "" {
+		v := u.EmailVerified
+		out.EmailVerified = &v
+	}
+	return out
+}
+
+type tokenJSON struct {
+	Access           string `json:"access"`
+	Refresh          string `json:"refresh"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int64  `json:"expires_in"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+}
+
+func (s *Server) tokenOut(t auth.Tokens) tokenJSON {
+	now := s.cfg.Now()
+	rexp := int64(t.RefreshExpiry.Sub(now) / time.Second)
+	if rexp < 0 {
+		rexp = 0
+	}
+	return tokenJSON{
+		Access: t.Access, Refresh: t.Refresh, TokenType: "Bearer",
+		ExpiresIn: int64(s.cfg.AccessTTL / time.Second), RefreshExpiresIn: rexp,
+	}
+}
+
+type loginJSON struct {
+	User    userJSON  `json:"user"`
+	Created bool      `json:"created"`
+	Message string    `json:"message"`
+	Token   tokenJSON `json:"token"`
+}
+
+type claimsJSON struct {
+	Issuer    string   `json:"iss"`
+	Audience  []string `json:"aud"`
+	Subject   string   `json:"sub"`
+	Expiry    int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+	ID        string   `json:"jti"`
+	SessionID string   `json:"sid"`
+}

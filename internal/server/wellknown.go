@@ -1,0 +1,58 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
+)
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(s.cfg.JWKS())
+}
+
+func (s *Server) discoveryDocument() []byte {
+	base := s.cfg.PublicURL.String()
+	b, _ := json.Marshal(map[string]any{
+		"issuer":                                base,
+		"jwks_uri":                              base + "/.well-known/jwks.json",
+		"authorization_endpoint":                base + "/auth/kakao/login",
+		"token_endpoint":                        base + "/auth/kakao/token",
+		"userinfo_endpoint":                     base + "/auth/me",
+		"response_types_supported":              []string{"code"},
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{"ES256"},
+		"token_endpoint_auth_methods_supported": []string{"none"},
+		"grant_types_supported":                 []string{"authorization_code", "refresh_token"},
+		"access_token_audience":                 s.cfg.Audience,
+	})
+	return b
+}
+
+func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(s.discovery)
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	w.Header()["Cache-Control"] = hdrNoStore
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	w.Header()["Cache-Control"] = hdrNoStore
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			s.writeError(w, r, &auth.Error{Code: auth.ECodeUnavailable, Message: "not ready", Err: err})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
