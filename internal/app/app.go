@@ -136,7 +136,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	log := cfg.Logger
-	m := metrics.New(cfg.Version)
+	m := metrics.New(cfg.Version, server.ErrorCodes())
 	timed := metrics.Store(store, m) // times every store call; counts new users and refresh outcomes
 	secrets, err := tokens.DeriveSecrets(cfg.Secret)
 	if err != nil {

@@ -17,10 +17,7 @@ const (
 	ECodeUnauthorized       = "unauthorized"            // 401 no credentials
 	ECodeForbidden          = "forbidden"               // 403 CSRF, origin, app mismatch
 	ECodeNotFound           = "not_found"               // 404
-	ECodeMethodNotAllowed   = "method_not_allowed"      // 405
 	ECodeConflict           = "conflict"                // 409 retryable
-	ECodeTooLarge           = "request_too_large"       // 413
-	ECodeUnsupportedMedia   = "unsupported_media"       // 415
 	ECodeRateLimited        = "rate_limited"            // 429
 	ECodeAccessDenied       = "access_denied"           // 400 user cancelled at Kakao
 	ECodeConsentRequired    = "consent_required"        // 400 consent needed at Kakao

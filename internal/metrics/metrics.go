@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
 // Label values that stand for anything outside a label's fixed set.
@@ -34,13 +32,6 @@ const maxDynamic = 128
 var (
 	loginFlows      = []string{"browser", "spa", "sdk", "legacy"}
 	refreshOutcomes = []string{"rotated", "grace_replay", "grace_exceeded", "reused", "expired", "revoked", "not_found", "malformed", "error"}
-	errorCodes      = []string{
-		auth.ECodeInvalidRequest, auth.ECodeInvalidGrant, auth.ECodeInvalidToken, auth.ECodeUnauthorized,
-		auth.ECodeForbidden, auth.ECodeNotFound, auth.ECodeMethodNotAllowed, auth.ECodeConflict,
-		auth.ECodeTooLarge, auth.ECodeUnsupportedMedia, auth.ECodeRateLimited, auth.ECodeAccessDenied,
-		auth.ECodeConsentRequired, auth.ECodeLoginRequired, auth.ECodeKakaoError, auth.ECodeKakaoUnavailable,
-		auth.ECodeKakaoTimeout, auth.ECodeKakaoMisconfigured, auth.ECodeUnavailable, auth.ECodeInternal,
-	}
 )
 
 // Histogram buckets, in seconds.
@@ -66,21 +57,25 @@ type Metrics struct {
 	httpDur     *prometheus.HistogramVec // route, status_class
 	inFlight    prometheus.Gauge
 
-	routes    sync.Map // route pattern -> *routeObservers
-	nRoutes   atomic.Int32
-	limited   sync.Map // route -> prometheus.Counter
-	nLimited  atomic.Int32
-	loginMu   sync.Mutex
-	loginObs  map[[2]string]prometheus.Counter
-	handler   http.Handler
-	buildInfo *prometheus.GaugeVec
+	routes   sync.Map // route pattern -> *routeObservers
+	nRoutes  atomic.Int32
+	limited  sync.Map // route -> prometheus.Counter
+	nLimited atomic.Int32
+	loginMu  sync.Mutex
+	loginObs map[[2]string]prometheus.Counter
+	// loginResults is the fixed set of error codes of the logins counter.
+	loginResults []string
+	handler      http.Handler
+	buildInfo    *prometheus.GaugeVec
 }
 
 // New returns the metrics of one server, registered on a registry of their own together with
-// the Go runtime and process collectors. version is reported in kakaoauth_build_info.
-func New(version string) *Metrics {
+// the Go runtime and process collectors. version is reported in kakaoauth_build_info;
+// loginResults are the error codes a login may end with (the server's error table), counted by
+// name, anything else as "other".
+func New(version string, loginResults []string) *Metrics {
 	reg := prometheus.NewRegistry()
-	m := &Metrics{reg: reg}
+	m := &Metrics{reg: reg, loginResults: loginResults}
 	m.logins = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kakaoauth_logins_total",
 		Help: "Logins by flow (browser, spa, sdk, legacy) and result (success or the error code).",
@@ -178,7 +173,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Login counts a login attempt of flow ("browser", "spa", "sdk", "legacy") with result
-// "success" or the error code (auth.ErrorCode of the error). Other values are counted as "other".
+// "success" or the error code it ended with. Other values are counted as "other".
 func (m *Metrics) Login(flow, result string) {
 	if m == nil {
 		return
@@ -186,23 +181,10 @@ func (m *Metrics) Login(flow, result string) {
 	if !contains(loginFlows, flow) {
 		flow = other
 	}
-	if result != "success" && !contains(errorCodes, result) {
+	if result != "success" && !contains(m.loginResults, result) {
 		result = other
 	}
 	m.loginCounter(flow, result).Inc()
-}
-
-// LoginResult counts a login attempt of flow by its error: "success" when err is nil, else
-// the error's code (auth.ErrorCode).
-func (m *Metrics) LoginResult(flow string, err error) {
-	if m == nil {
-		return
-	}
-	result := "success"
-	if err != nil {
-		result = auth.ErrorCode(err)
-	}
-	m.Login(flow, result)
 }
 
 func (m *Metrics) loginCounter(flow, result string) prometheus.Counter {

@@ -82,7 +82,7 @@ func testMux() *http.ServeMux {
 }
 
 func TestMiddleware_RouteHookOutermost(t *testing.T) {
-	m := New("v1.2.3")
+	m := New("v1.2.3", testCodes)
 	var seenByLogger string
 	var h http.Handler = RouteHook(testMux())
 	// A middleware between, as the server's logger: it copies the request (WithContext) and wraps
@@ -143,14 +143,14 @@ func TestMiddleware_RouteHookOutermost(t *testing.T) {
 }
 
 func TestMiddleware_InnermostWithoutHook(t *testing.T) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	h := m.Middleware(testMux())
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
 	mustSample(t, m, "kakaoauth_http_request_duration_seconds", map[string]string{"route": "GET /users/{id}", "status_class": "2xx"}, 1)
 }
 
 func TestMiddleware_RouteCardinalityCapped(t *testing.T) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	for i := 0; i < maxDynamic+20; i++ {
 		m.observeHTTP("GET /r"+strings.Repeat("x", i), 200, time.Millisecond)
 	}
@@ -158,7 +158,7 @@ func TestMiddleware_RouteCardinalityCapped(t *testing.T) {
 }
 
 func TestMiddleware_ResponseControllerStillWorks(t *testing.T) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	var flushErr error
 	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "x")
@@ -171,15 +171,19 @@ func TestMiddleware_ResponseControllerStillWorks(t *testing.T) {
 	}
 }
 
+// testCodes stand for the server's error table.
+var testCodes = []string{auth.ECodeAccessDenied, auth.ECodeKakaoTimeout, auth.ECodeInternal}
+
 func TestCounters_LabelsBounded(t *testing.T) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	m.Login("spa", "success")
 	m.Login("spa", "success")
 	m.Login("browser", auth.ECodeAccessDenied)
 	m.Login("<script>", "whatever")
-	m.LoginResult("sdk", nil)
-	m.LoginResult("sdk", &auth.Error{Code: auth.ECodeKakaoTimeout})
-	m.LoginResult("sdk", errors.New("a bug"))
+	m.Login("sdk", "success")
+	m.Login("sdk", auth.ECodeKakaoTimeout)
+	m.Login("sdk", auth.ECodeInternal)
+	m.Login("sdk", "not-a-code")
 	m.Refresh("rotated")
 	m.Refresh("nonsense")
 	m.NewUser()
@@ -196,6 +200,7 @@ func TestCounters_LabelsBounded(t *testing.T) {
 		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "success"}, 1},
 		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "kakao_timeout"}, 1},
 		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "internal_error"}, 1},
+		{"kakaoauth_logins_total", map[string]string{"flow": "sdk", "result": "other"}, 1},
 		{"kakaoauth_logins_total", map[string]string{"flow": "legacy", "result": "success"}, 0},
 		{"kakaoauth_logins_total", map[string]string{"flow": "browser", "result": "access_denied"}, 1},
 		{"kakaoauth_logins_total", map[string]string{"flow": "other", "result": "other"}, 1},
@@ -237,7 +242,7 @@ func TestNilMetrics_NoOps(t *testing.T) {
 }
 
 func TestHandler_Exposition(t *testing.T) {
-	m := New("v9")
+	m := New("v9", testCodes)
 	m.Login("spa", "success")
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -256,7 +261,7 @@ func TestHandler_Exposition(t *testing.T) {
 		}
 	}
 	// Two servers in one process do not share series.
-	if v, _ := sample(t, New("v9"), "kakaoauth_logins_total", map[string]string{"flow": "spa", "result": "success"}); v != 0 {
+	if v, _ := sample(t, New("v9", testCodes), "kakaoauth_logins_total", map[string]string{"flow": "spa", "result": "success"}); v != 0 {
 		t.Errorf("a second Metrics sees the first one's logins: %v", v)
 	}
 }
@@ -278,7 +283,7 @@ func TestKakaoTransport(t *testing.T) {
 		}
 	}))
 	defer kakao.Close()
-	m := New("dev")
+	m := New("dev", testCodes)
 	c := &http.Client{Transport: m.KakaoTransport(nil)}
 	call := func(path string, timeout time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -336,7 +341,7 @@ func TestKakaoTransport_TimesTheBody(t *testing.T) {
 		_, _ = io.WriteString(w, "}")
 	}))
 	defer kakao.Close()
-	m := New("dev")
+	m := New("dev", testCodes)
 	c := &http.Client{Transport: m.KakaoTransport(http.DefaultTransport)}
 	resp, err := c.Get(kakao.URL + "/v2/user/me")
 	if err != nil {
@@ -426,7 +431,7 @@ func callAll(t *testing.T, s auth.Store) []string {
 }
 
 func TestStore_TimesEveryMethod(t *testing.T) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	s := Store(&fakeStore{rotate: auth.Reused, created: true}, m)
 	names := callAll(t, s)
 	if len(names) != numOps {
@@ -440,7 +445,7 @@ func TestStore_TimesEveryMethod(t *testing.T) {
 }
 
 func TestStore_Outcomes(t *testing.T) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	Store(&fakeStore{err: auth.ErrNotFound}, m).User(context.Background(), "u")
 	Store(&fakeStore{err: errors.New("disk on fire")}, m).Rotate(context.Background(), auth.RotateRequest{})
 	Store(&fakeStore{err: errors.New("disk on fire")}, m).LoginUser(context.Background(), auth.Profile{}, auth.Session{}, auth.RefreshToken{}, time.Time{})
@@ -454,7 +459,7 @@ func TestStore_Outcomes(t *testing.T) {
 }
 
 func BenchmarkMiddleware(b *testing.B) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /auth/me", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
 	h := m.Middleware(RouteHook(mux))
@@ -479,7 +484,7 @@ func BenchmarkMuxOnly(b *testing.B) {
 }
 
 func BenchmarkStoreDecorator(b *testing.B) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	s := Store(&fakeStore{}, m)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -489,7 +494,7 @@ func BenchmarkStoreDecorator(b *testing.B) {
 }
 
 func BenchmarkCounters(b *testing.B) {
-	m := New("dev")
+	m := New("dev", testCodes)
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Login("spa", "success")

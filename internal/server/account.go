@@ -43,22 +43,10 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, fromPage 
 		fail(&auth.Error{Code: auth.ECodeForbidden, Message: "the page's form is cookie-authenticated"})
 		return
 	}
-	if viaCookie {
-		if err := s.checkOrigin(r); err != nil {
-			fail(err)
-			return
-		}
-	}
-	formToken, form, err := stateChangeBody(r)
-	if err != nil {
+	sc := stateChange{viaCookie: viaCookie, sessionID: c.SessionID}
+	if err := s.checkStateChange(r, &sc, nil); err != nil {
 		fail(err)
 		return
-	}
-	if viaCookie {
-		if err := s.checkCSRF(r, c.SessionID, formToken); err != nil {
-			fail(err)
-			return
-		}
 	}
 	setLogUser(r, u.ID)
 	res, err := s.cfg.Service.DeleteAccount(r.Context(), u.ID, c.SessionID, clientIP(r))
@@ -73,7 +61,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, fromPage 
 	http.SetCookie(w, &http.Cookie{Name: returningCookie, Value: "", Path: "/auth/kakao", MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
 	w.Header()["Cache-Control"] = hdrNoStore
-	if fromPage || form || strings.Contains(r.Header.Get("Accept"), "text/html") {
+	if fromPage || sc.form || strings.Contains(r.Header.Get("Accept"), "text/html") {
 		target := "/account/deleted"
 		if !res.Unlinked {
 			target += "?unlink=failed"

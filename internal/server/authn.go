@@ -67,26 +67,59 @@ func (s *Server) checkCSRF(r *http.Request, sessionID, formToken string) error {
 	return nil
 }
 
-// stateChangeBody reads the optional body of a cookie- or Bearer-authenticated state change
-// (logout-like requests): none, an empty JSON object, or a form whose csrf field is returned.
-// Other media types are 415.
-func stateChangeBody(r *http.Request) (formToken string, form bool, err error) {
+// stateChange is a state-changing request (logout, deletion, signing a device out, a cookie
+// refresh) on its way through the checks of the contract's order: Origin (403), the body's media
+// type (415) and syntax (400), then the CSRF proof (403). Requests authenticated by a Bearer token
+// or by a token in the body carry their own proof and skip Origin and CSRF.
+type stateChange struct {
+	viaCookie bool   // authenticated by a cookie: Origin and CSRF are checked
+	sessionID string // the session the CSRF token must be bound to ("": nothing to prove)
+	form      bool   // the body was a form: a browser's post
+	formToken string // a form's csrf field
+}
+
+// checkStateChange runs every check of sc in order, reading a JSON body into body.
+func (s *Server) checkStateChange(r *http.Request, sc *stateChange, body any) error {
+	if err := s.readStateChange(r, sc, body); err != nil {
+		return err
+	}
+	return s.proveStateChange(r, sc)
+}
+
+// readStateChange checks the Origin of a cookie-authenticated request, then reads the optional
+// body: none, a form (its csrf field kept), or JSON decoded into body (nil: an empty object).
+func (s *Server) readStateChange(r *http.Request, sc *stateChange, body any) error {
+	if sc.viaCookie {
+		if err := s.checkOrigin(r); err != nil {
+			return err
+		}
+	}
 	if !hasBody(r) {
-		return "", false, nil
+		return nil
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
 	case mt == "application/x-www-form-urlencoded":
-		if err := r.ParseForm(); err != nil {
-			if strings.Contains(err.Error(), "too large") {
-				return "", true, &auth.Error{Code: auth.ECodeTooLarge}
-			}
-			return "", true, &auth.Error{Code: auth.ECodeInvalidRequest, Message: "bad form"}
+		sc.form = true
+		if err := parseForm(r); err != nil {
+			return err
 		}
-		return r.PostForm.Get("csrf"), true, nil
+		sc.formToken = r.PostForm.Get("csrf")
+		return nil
 	case isJSON(r):
-		var req struct{}
-		return "", false, decodeJSON(r, &req)
+		if body == nil {
+			body = &struct{}{}
+		}
+		return decodeJSON(r, body)
 	}
-	return "", false, &auth.Error{Code: auth.ECodeUnsupportedMedia, Message: "expected JSON or a form"}
+	return &auth.Error{Code: codeUnsupportedMedia, Message: "expected JSON or a form"}
+}
+
+// proveStateChange requires, for a cookie-authenticated request, the CSRF token bound to
+// sc.sessionID.
+func (s *Server) proveStateChange(r *http.Request, sc *stateChange) error {
+	if sc.viaCookie && sc.sessionID != "" {
+		return s.checkCSRF(r, sc.sessionID, sc.formToken)
+	}
+	return nil
 }

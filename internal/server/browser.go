@@ -136,7 +136,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Service.LoginWithCode(r.Context(), auth.CodeExchange{
 		Code: code, RedirectURI: s.callback, CodeVerifier: fs.Verifier, Nonce: fs.Nonce,
 	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: clientIP(r), Flow: "browser"})
-	s.cfg.Metrics.LoginResult("browser", err)
+	s.countLogin("browser", err)
 	if err != nil {
 		s.redirectError(w, r, asError(err))
 		return
@@ -163,8 +163,9 @@ var kakaoCodePattern = regexp.MustCompile(`^(KOE[0-9]{3}|-[0-9]{1,5})$`)
 
 // redirectError sends the person to the error page of e with a clean URL.
 func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, e *auth.Error) {
-	s.logError(r, e, statusOf[e.Code])
-	v := url.Values{"code": {pageCode(e.Code)}}
+	row := byCode[e.Code]
+	s.logError(r, e, row.status)
+	v := url.Values{"code": {row.page}}
 	if kakaoCodePattern.MatchString(e.KakaoCode) {
 		v.Set("kakao_code", e.KakaoCode)
 	}

@@ -10,35 +10,75 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/web"
 )
 
-// statusOf is the one table from error code to HTTP status.
-var statusOf = map[string]int{
-	auth.ECodeInvalidRequest:     http.StatusBadRequest,
-	auth.ECodeInvalidGrant:       http.StatusBadRequest,
-	auth.ECodeAccessDenied:       http.StatusBadRequest,
-	auth.ECodeConsentRequired:    http.StatusBadRequest,
-	auth.ECodeLoginRequired:      http.StatusBadRequest,
-	auth.ECodeInvalidToken:       http.StatusUnauthorized,
-	auth.ECodeUnauthorized:       http.StatusUnauthorized,
-	auth.ECodeForbidden:          http.StatusForbidden,
-	auth.ECodeNotFound:           http.StatusNotFound,
-	auth.ECodeMethodNotAllowed:   http.StatusMethodNotAllowed,
-	auth.ECodeConflict:           http.StatusConflict,
-	auth.ECodeTooLarge:           http.StatusRequestEntityTooLarge,
-	auth.ECodeUnsupportedMedia:   http.StatusUnsupportedMediaType,
-	auth.ECodeRateLimited:        http.StatusTooManyRequests,
-	auth.ECodeKakaoError:         http.StatusBadGateway,
-	auth.ECodeKakaoMisconfigured: http.StatusBadGateway,
-	auth.ECodeKakaoUnavailable:   http.StatusServiceUnavailable,
-	auth.ECodeKakaoTimeout:       http.StatusGatewayTimeout,
-	auth.ECodeUnavailable:        http.StatusServiceUnavailable,
-	auth.ECodeInternal:           http.StatusInternalServerError,
+// Error codes that only the HTTP layer gives: the domain never sees these requests.
+const (
+	codeMethodNotAllowed = "method_not_allowed" // 405
+	codeTooLarge         = "request_too_large"  // 413
+	codeUnsupportedMedia = "unsupported_media"  // 415
+)
+
+// errorRow is one error code's answer: its HTTP status, and the error page a person sees.
+type errorRow struct {
+	code   string
+	status int
+	page   string // a web.KnownErrorPage
+}
+
+// errorTable is the one table from error code to status and page; JSON answers, pages and the
+// login metric (ErrorCodes) all read it. The first row of a page gives that page's status when
+// it is shown by name (GET /auth/error?code=<page>, the target of a failed browser login).
+var errorTable = []errorRow{
+	{auth.ECodeInvalidRequest, http.StatusBadRequest, "invalid_request"},
+	{auth.ECodeInvalidGrant, http.StatusBadRequest, "expired"},
+	{auth.ECodeAccessDenied, http.StatusBadRequest, "cancelled"},
+	{auth.ECodeConsentRequired, http.StatusBadRequest, "consent_required"},
+	{auth.ECodeLoginRequired, http.StatusBadRequest, "login_required"},
+	{auth.ECodeInvalidToken, http.StatusUnauthorized, "expired"},
+	{auth.ECodeUnauthorized, http.StatusUnauthorized, "expired"},
+	{auth.ECodeForbidden, http.StatusForbidden, "invalid_request"},
+	{auth.ECodeNotFound, http.StatusNotFound, "not_found"},
+	{codeMethodNotAllowed, http.StatusMethodNotAllowed, "invalid_request"},
+	{codeTooLarge, http.StatusRequestEntityTooLarge, "invalid_request"},
+	{codeUnsupportedMedia, http.StatusUnsupportedMediaType, "invalid_request"},
+	{auth.ECodeRateLimited, http.StatusTooManyRequests, "rate_limited"},
+	{auth.ECodeKakaoUnavailable, http.StatusServiceUnavailable, "kakao_unavailable"},
+	{auth.ECodeKakaoError, http.StatusBadGateway, "kakao_unavailable"},
+	{auth.ECodeKakaoMisconfigured, http.StatusBadGateway, "kakao_unavailable"},
+	{auth.ECodeKakaoTimeout, http.StatusGatewayTimeout, "kakao_unavailable"},
+	{auth.ECodeUnavailable, http.StatusServiceUnavailable, "kakao_unavailable"},
+	{auth.ECodeInternal, http.StatusInternalServerError, "server"},
+	{auth.ECodeConflict, http.StatusConflict, "server"},
+}
+
+// byCode and pageStatus index errorTable.
+var (
+	byCode     = map[string]errorRow{}
+	pageStatus = map[string]int{}
+)
+
+func init() {
+	for _, row := range errorTable {
+		byCode[row.code] = row
+		if _, ok := pageStatus[row.page]; !ok {
+			pageStatus[row.page] = row.status
+		}
+	}
+}
+
+// ErrorCodes lists every error code the server answers, for the login metric's label set.
+func ErrorCodes() []string {
+	out := make([]string, len(errorTable))
+	for i, row := range errorTable {
+		out[i] = row.code
+	}
+	return out
 }
 
 // asError normalises any error to an *auth.Error; unknown errors are internal.
 func asError(err error) *auth.Error {
 	var e *auth.Error
 	if errors.As(err, &e) {
-		if _, ok := statusOf[e.Code]; ok {
+		if _, ok := byCode[e.Code]; ok {
 			return e
 		}
 	}
@@ -54,7 +94,7 @@ type errorBody struct {
 // writeError answers an API error as JSON with the status of its code.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := asError(err)
-	status := statusOf[e.Code]
+	status := byCode[e.Code].status
 	s.logError(r, e, status)
 	h := w.Header()
 	switch status {
@@ -95,47 +135,11 @@ func (s *Server) logError(r *http.Request, e *auth.Error, status int) {
 	}
 }
 
-// pageCode is the error page for an error code.
-func pageCode(code string) string {
-	switch code {
-	case auth.ECodeAccessDenied:
-		return "cancelled"
-	case auth.ECodeConsentRequired:
-		return "consent_required"
-	case auth.ECodeLoginRequired:
-		return "login_required"
-	case auth.ECodeInvalidGrant, auth.ECodeInvalidToken:
-		return "expired"
-	case auth.ECodeKakaoError, auth.ECodeKakaoMisconfigured, auth.ECodeKakaoUnavailable, auth.ECodeKakaoTimeout, auth.ECodeUnavailable:
-		return "kakao_unavailable"
-	case auth.ECodeRateLimited:
-		return "rate_limited"
-	case auth.ECodeInvalidRequest, auth.ECodeForbidden:
-		return "invalid_request"
-	case auth.ECodeNotFound:
-		return "not_found"
-	}
-	return "server"
-}
-
-// pageStatus is the status an error page answers with.
-var pageStatus = map[string]int{
-	"cancelled":         http.StatusBadRequest,
-	"consent_required":  http.StatusBadRequest,
-	"login_required":    http.StatusBadRequest,
-	"expired":           http.StatusBadRequest,
-	"kakao_unavailable": http.StatusServiceUnavailable,
-	"rate_limited":      http.StatusTooManyRequests,
-	"invalid_request":   http.StatusBadRequest,
-	"not_found":         http.StatusNotFound,
-	"server":            http.StatusInternalServerError,
-}
-
 // renderError answers an error as an accessible page in place.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	e := asError(err)
-	code := pageCode(e.Code)
-	status := statusOf[e.Code]
+	row := byCode[e.Code]
+	code, status := row.page, row.status
 	s.logError(r, e, status)
 	if e.RetryAfter > 0 && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		w.Header().Set("Retry-After", retryAfterSeconds(e.RetryAfter))
@@ -157,3 +161,12 @@ type describedError struct {
 func (d *describedError) Error() string { return d.err.Error() }
 
 func (d *describedError) Unwrap() error { return d.err }
+
+// countLogin counts a login of flow by its outcome: "success", or its error's code.
+func (s *Server) countLogin(flow string, err error) {
+	result := "success"
+	if err != nil {
+		result = asError(err).Code
+	}
+	s.cfg.Metrics.Login(flow, result)
+}

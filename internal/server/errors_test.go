@@ -20,20 +20,35 @@ func TestErrorTables(t *testing.T) {
 		auth.ECodeNotFound: "not_found", auth.ECodeInternal: "server", "": "server",
 	}
 	for code, page := range want {
-		if got := pageCode(code); got != page {
-			t.Errorf("pageCode(%q) = %q, want %q", code, got, page)
+		if got := byCode[asError(&auth.Error{Code: code}).Code].page; got != page {
+			t.Errorf("page of %q = %q, want %q", code, got, page)
 		}
 	}
-	for code, status := range statusOf {
-		if status == http.StatusInternalServerError && code != auth.ECodeInternal {
-			t.Errorf("%s answers 500", code)
+	seen := map[string]bool{}
+	for _, row := range errorTable {
+		if seen[row.code] {
+			t.Errorf("%s is in the table twice", row.code)
 		}
-		p := pageCode(code)
-		if !web.KnownErrorPage(p) {
-			t.Errorf("pageCode(%q) = %q is not a known page", code, p)
+		seen[row.code] = true
+		if row.status == http.StatusInternalServerError && row.code != auth.ECodeInternal {
+			t.Errorf("%s answers 500", row.code)
 		}
-		if _, ok := pageStatus[p]; !ok {
-			t.Errorf("page %q has no status", p)
+		if !web.KnownErrorPage(row.page) {
+			t.Errorf("page of %q = %q is not a known page", row.code, row.page)
 		}
+	}
+	// A page shown by name answers the status of its first code: the same status as when the
+	// same error is shown in place.
+	wantPage := map[string]int{
+		"cancelled": 400, "consent_required": 400, "login_required": 400, "expired": 400,
+		"kakao_unavailable": 503, "rate_limited": 429, "invalid_request": 400, "not_found": 404, "server": 500,
+	}
+	for page, st := range wantPage {
+		if got := pageStatus[page]; got != st {
+			t.Errorf("page %q answers %d, want %d", page, got, st)
+		}
+	}
+	if len(ErrorCodes()) != len(errorTable) {
+		t.Errorf("ErrorCodes lists %d codes, the table has %d", len(ErrorCodes()), len(errorTable))
 	}
 }

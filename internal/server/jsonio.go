@@ -36,19 +36,37 @@ func hasBody(r *http.Request) bool {
 	return r.ContentLength > 0 || (r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody)
 }
 
+// bodyError is the answer to a body that could not be read: 413 past the size limit (a body
+// without Content-Length is cut by http.MaxBytesReader), else 400.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &auth.Error{Code: codeTooLarge, Err: err}
+	}
+	return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "cannot read body", Err: err}
+}
+
+// parseForm parses a form body (and the query): 413 past the size limit, 400 for a bad form.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &auth.Error{Code: codeTooLarge, Err: err}
+		}
+		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "bad form", Err: err}
+	}
+	return nil
+}
+
 // decodeJSON reads a JSON object into dst: 415 for another media type, 413 past the limit,
 // 400 for bad syntax, unknown fields, wrong types or trailing data.
 func decodeJSON(r *http.Request, dst any) error {
 	if !isJSON(r) {
-		return &auth.Error{Code: auth.ECodeUnsupportedMedia, Message: "expected application/json"}
+		return &auth.Error{Code: codeUnsupportedMedia, Message: "expected application/json"}
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &auth.Error{Code: auth.ECodeTooLarge}
-		}
-		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "cannot read body", Err: err}
+		return bodyError(err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -61,7 +61,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBodyBytes {
 			w.Header().Set("Connection", "close")
-			s.writeError(w, r, &auth.Error{Code: auth.ECodeTooLarge})
+			s.writeError(w, r, &auth.Error{Code: codeTooLarge})
 			return
 		}
 		if r.Body != nil && r.Body != http.NoBody {
@@ -115,7 +115,7 @@ func (s *Server) methodNotAllowed(methods []string) http.Handler {
 			return
 		}
 		w.Header().Set("Allow", allow)
-		s.writeError(w, r, &auth.Error{Code: auth.ECodeMethodNotAllowed})
+		s.writeError(w, r, &auth.Error{Code: codeMethodNotAllowed})
 	})
 }
 

@@ -45,7 +45,7 @@ func (s *Server) handleSDK(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Service.LoginWithSDK(r.Context(), auth.SDKLogin{
 		AccessToken: req.AccessToken, IDToken: req.IDToken, Nonce: req.Nonce,
 	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: clientIP(r), Flow: "sdk"})
-	s.cfg.Metrics.LoginResult("sdk", err)
+	s.countLogin("sdk", err)
 	if err != nil {
 		if e := asError(err); e.Code == auth.ECodeInvalidToken {
 			// The client must log in with Kakao again; say which token is meant. Kakao's own

@@ -53,22 +53,10 @@ func (s *Server) handleDeleteSession(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if viaCookie {
-		if err := s.checkOrigin(r); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	}
-	formToken, _, err := stateChangeBody(r)
-	if err != nil {
+	sc := stateChange{viaCookie: viaCookie, sessionID: c.SessionID}
+	if err := s.checkStateChange(r, &sc, nil); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if viaCookie {
-		if err := s.checkCSRF(r, c.SessionID, formToken); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 	}
 	setLogUser(r, u.ID)
 	id := r.PathValue("id")

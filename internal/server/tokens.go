@@ -1,7 +1,6 @@
 package server
 
 import (
-	"mime"
 	"net/http"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
@@ -18,7 +17,8 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, auth.Errorf(auth.ECodeInvalidRequest, "send {\"refresh\": …} or the refresh cookie"))
 			return
 		}
-		if err := s.checkOrigin(r); err != nil {
+		sc := stateChange{viaCookie: true}
+		if err := s.readStateChange(r, &sc, nil); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -27,7 +27,8 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := s.checkCSRF(r, sess.ID, ""); err != nil {
+		sc.sessionID = sess.ID
+		if err := s.proveStateChange(r, &sc); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -109,58 +110,30 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.failLogout(w, r, err)
 		return
 	}
-	if viaCookie {
-		if err := s.checkOrigin(r); err != nil {
-			s.failLogout(w, r, err)
-			return
-		}
+	sc := stateChange{viaCookie: viaCookie}
+	var req struct {
+		Refresh string `json:"refresh"`
 	}
-	// Checked in the contract's order: origin (403) above, then media type (415), then body.
-	form := false
-	if hasBody(r) {
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err := s.readStateChange(r, &sc, &req); err != nil {
+		s.failLogout(w, r, err)
+		return
+	}
+	// A script without an access token or cookies ends the session of its refresh token;
+	// knowing the token is the proof, so no CSRF token is needed.
+	if _, hasBearer := bearer(r); req.Refresh != "" && !hasBearer {
+		sess, err := s.cfg.Service.SessionOfRefresh(r.Context(), req.Refresh)
 		switch {
-		case mt == "application/x-www-form-urlencoded":
-			form = true
-		case isJSON(r):
-		default:
-			s.failLogout(w, r, &auth.Error{Code: auth.ECodeUnsupportedMedia, Message: "expected JSON or a form"})
-			return
-		}
-	}
-	var formToken string
-	if form {
-		if err := r.ParseForm(); err != nil {
-			s.failLogout(w, r, &auth.Error{Code: auth.ECodeInvalidRequest, Message: "bad form"})
-			return
-		}
-		formToken = r.PostForm.Get("csrf")
-	} else if hasBody(r) {
-		var req struct {
-			Refresh string `json:"refresh"`
-		}
-		if err := decodeJSON(r, &req); err != nil {
+		case err == nil:
+			userID, sessionID, sc.viaCookie = sess.UserID, sess.ID, false
+		case auth.ErrorCode(err) != auth.ECodeInvalidGrant:
 			s.failLogout(w, r, err)
 			return
 		}
-		// A script without an access token or cookies ends the session of its refresh token;
-		// knowing the token is the proof, so no CSRF token is needed.
-		if _, hasBearer := bearer(r); req.Refresh != "" && !hasBearer {
-			sess, err := s.cfg.Service.SessionOfRefresh(r.Context(), req.Refresh)
-			switch {
-			case err == nil:
-				userID, sessionID, viaCookie = sess.UserID, sess.ID, false
-			case auth.ErrorCode(err) != auth.ECodeInvalidGrant:
-				s.failLogout(w, r, err)
-				return
-			}
-		}
 	}
-	if viaCookie && sessionID != "" {
-		if err := s.checkCSRF(r, sessionID, formToken); err != nil {
-			s.failLogout(w, r, err)
-			return
-		}
+	sc.sessionID = sessionID
+	if err := s.proveStateChange(r, &sc); err != nil {
+		s.failLogout(w, r, err)
+		return
 	}
 	if sessionID != "" {
 		setLogUser(r, userID)
@@ -171,7 +144,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.clearSessionCookies(w)
 	w.Header()["Cache-Control"] = hdrNoStore
-	if form || wantsHTML(r) {
+	if sc.form || wantsHTML(r) {
 		result := "signed-out"
 		if all {
 			result = "signed-out-all"

@@ -51,11 +51,11 @@ func (s *Server) handleUnlinkWebhook(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && hasBody(r) {
 		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if mt != "application/x-www-form-urlencoded" {
-			s.writeError(w, r, &auth.Error{Code: auth.ECodeUnsupportedMedia, Message: "expected a form body"})
+			s.writeError(w, r, &auth.Error{Code: codeUnsupportedMedia, Message: "expected a form body"})
 			return
 		}
-		if err := r.ParseForm(); err != nil {
-			s.writeError(w, r, &auth.Error{Code: auth.ECodeInvalidRequest, Message: "bad form"})
+		if err := parseForm(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		params = r.Form // body first, then the query
