@@ -165,7 +165,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
-	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC}
+	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
 	svc := auth.NewService(auth.Config{
 		Store:           timed,
 		Access:          accessTokens{issuer},
@@ -173,6 +173,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		Identities:      idp,
 		SDK:             idp,
 		Unlinker:        idp,
+		Authorizer:      idp,
 		RefreshTTL:      cfg.RefreshTTL,
 		RefreshGrace:    cfg.RefreshGrace,
 		RefreshGraceMax: cfg.RefreshGraceMax,
@@ -184,10 +185,10 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
 	srv := server.New(server.Config{
-		Service: svc, Kakao: kc, Sealer: secrets.FlowSealer(), CSRF: secrets, Pages: pages,
+		Service: svc, Sealer: secrets.FlowSealer(), CSRF: secrets, Pages: pages,
 		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, Audience: aud,
 		RedirectURIs: cfg.RedirectURIs, ReturnTo: cfg.ReturnTo, AllowedOrigins: cfg.AllowedOrigins,
-		AccessTTL: cfg.AccessTTL, FlowTTL: cfg.FlowTTL, OIDC: cfg.OIDC, Scopes: cfg.Scopes,
+		AccessTTL: cfg.AccessTTL, FlowTTL: cfg.FlowTTL,
 		Cookies: server.CookieConfig{
 			AccessName: cfg.AccessCookie, RefreshName: cfg.RefreshCookie, CSRFName: cfg.CSRFCookie,
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",

@@ -66,6 +66,8 @@ type Config struct {
 	SDK SDKIdentities
 	// Unlinker unlinks deleted accounts at Kakao; nil skips the unlink.
 	Unlinker Unlinker
+	// Authorizer starts and ends the browser flow at Kakao; nil turns that flow off.
+	Authorizer Authorizer
 	// RefreshTTL is a session's absolute lifetime; rotation never extends it.
 	RefreshTTL time.Duration
 	// RefreshGrace is how long a rotated refresh token still answers its successor.

@@ -6,6 +6,7 @@ package kakaoidp
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -13,12 +14,36 @@ import (
 	"github.com/kakaoauth/kakaoauth/kakao"
 )
 
-// Provider implements auth.Identities, auth.SDKIdentities and auth.Unlinker with Kakao.
+// Provider implements auth.Identities, auth.SDKIdentities, auth.Unlinker and auth.Authorizer
+// with Kakao.
 type Provider struct {
 	Client *kakao.Client
-	// RequireIDToken makes a token response without an ID token an error (OIDC is on for the
-	// app, so a missing ID token means something is wrong at Kakao or in between).
+	// RequireIDToken asks Kakao for an ID token (scope openid) and makes a token response
+	// without one an error (OIDC is on for the app, so a missing ID token means something is
+	// wrong at Kakao or in between).
 	RequireIDToken bool
+	// Scopes are the extra consent items the browser flow asks for (KAKAOAUTH_KAKAO_SCOPES).
+	Scopes []string
+}
+
+// AuthorizeURL is Kakao's /oauth/authorize URL for a browser login: state, nonce, PKCE S256,
+// the configured scopes (and openid) and the prompt.
+func (p *Provider) AuthorizeURL(req auth.AuthorizeRequest) string {
+	return p.Client.AuthCodeURL(kakao.AuthorizeParams{
+		RedirectURI: req.RedirectURI, State: req.Flow.State, Nonce: req.Flow.Nonce,
+		CodeVerifier: req.Flow.CodeVerifier, Scopes: p.Scopes, OIDC: p.RequireIDToken, Prompt: req.Prompt,
+	})
+}
+
+// CallbackError reads Kakao's error redirect to the callback (error, error_description,
+// error_code) as a domain error; an error Kakao does not document is kakao_error. nil when q
+// holds no error.
+func (p *Provider) CallbackError(q url.Values) *auth.Error {
+	ke := kakao.ParseRedirectError(q)
+	if ke == nil {
+		return nil
+	}
+	return mapError(ke)
 }
 
 // ExchangeCode trades the code; with an ID token the profile comes from its verified claims
@@ -116,7 +141,10 @@ func ProfileOf(u *kakao.User) auth.Profile {
 // MapError translates a Kakao failure into a domain error: the client's fault (a bad or reused
 // code) is 400, our configuration's fault is 502, an outage 503/504, and never 401 for an
 // upstream fault.
-func MapError(err error) error {
+func MapError(err error) error { return mapError(err) }
+
+// mapError is MapError with its concrete type.
+func mapError(err error) *auth.Error {
 	var ke *kakao.Error
 	if !errors.As(err, &ke) {
 		if errors.Is(err, context.DeadlineExceeded) {

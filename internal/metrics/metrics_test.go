@@ -64,74 +64,25 @@ func mustSample(t *testing.T, m *Metrics, name string, labels map[string]string,
 	}
 }
 
-// wrapWriter stands for the server's own status-recording writer between Middleware and the mux.
-type wrapWriter struct {
-	http.ResponseWriter
-	pattern string
-}
-
-func (w *wrapWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-func (w *wrapWriter) SetPattern(p string)         { w.pattern = p }
-
-func testMux() *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /auth/me", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) })
-	mux.HandleFunc("POST /auth/token/refresh", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "{}") })
-	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {})
-	return mux
-}
-
-func TestMiddleware_RouteHookOutermost(t *testing.T) {
+// TestRequestFinished: requests are timed by route pattern and status class; a request no route
+// matched (the mux's 404, a 413 before the mux) counts as "unmatched"; raw paths never become
+// labels; unused classes export nothing; in-flight returns to zero.
+func TestRequestFinished(t *testing.T) {
 	m := New("v1.2.3", testCodes)
-	var seenByLogger string
-	var h http.Handler = RouteHook(testMux())
-	// A middleware between, as the server's logger: it copies the request (WithContext) and wraps
-	// the writer, so it never sees r.Pattern itself.
-	h = func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ww := &wrapWriter{ResponseWriter: w}
-			next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), struct{}{}, 1)))
-			seenByLogger = ww.pattern
-		})
-	}(h)
-	// A refusal before the mux, as limitBody's 413.
-	h = func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.ContentLength > 10 {
-				w.WriteHeader(413)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}(h)
-	h = m.Middleware(h)
-
 	for _, tc := range []struct {
-		method, path, body string
-		logged             string
+		pattern string
+		status  int
 	}{
-		{"GET", "/auth/me", "", "GET /auth/me"},
-		{"GET", "/auth/me", "", "GET /auth/me"},
-		{"POST", "/auth/token/refresh", "{}", "POST /auth/token/refresh"},
-		{"GET", "/users/123", "", "GET /users/{id}"},
-		{"GET", "/users/456", "", "GET /users/{id}"},
-		{"GET", "/nowhere", "", ""},
-		{"POST", "/auth/token/refresh", strings.Repeat("x", 20), ""},
+		{"GET /auth/me", 401}, {"GET /auth/me", 401}, {"POST /auth/token/refresh", 200},
+		{"GET /users/{id}", 0}, {"GET /users/{id}", 200}, {"", 404}, {"", 413},
 	} {
-		seenByLogger = "-"
-		req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
-		h.ServeHTTP(httptest.NewRecorder(), req)
-		if tc.body == "" || len(tc.body) <= 10 {
-			if seenByLogger != tc.logged {
-				t.Errorf("%s %s: pattern seen by the inner wrapper %q, want %q", tc.method, tc.path, seenByLogger, tc.logged)
-			}
-		}
+		m.RequestStarted()
+		m.RequestFinished(tc.pattern, tc.status, time.Millisecond)
 	}
 	const name = "kakaoauth_http_request_duration_seconds"
 	mustSample(t, m, name, map[string]string{"route": "GET /auth/me", "status_class": "4xx"}, 2)
 	mustSample(t, m, name, map[string]string{"route": "POST /auth/token/refresh", "status_class": "2xx"}, 1)
 	mustSample(t, m, name, map[string]string{"route": "GET /users/{id}", "status_class": "2xx"}, 2)
-	// No pattern: the mux's own 404, and the 413 before the mux.
 	mustSample(t, m, name, map[string]string{"route": "unmatched", "status_class": "4xx"}, 2)
 	if _, ok := sample(t, m, name, map[string]string{"route": "/users/123"}); ok {
 		t.Errorf("a raw path became a route label")
@@ -140,35 +91,16 @@ func TestMiddleware_RouteHookOutermost(t *testing.T) {
 		t.Errorf("an unused status class exports a series")
 	}
 	mustSample(t, m, "kakaoauth_http_requests_in_flight", nil, 0)
+	m.RequestStarted()
+	mustSample(t, m, "kakaoauth_http_requests_in_flight", nil, 1)
 }
 
-func TestMiddleware_InnermostWithoutHook(t *testing.T) {
-	m := New("dev", testCodes)
-	h := m.Middleware(testMux())
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/7", nil))
-	mustSample(t, m, "kakaoauth_http_request_duration_seconds", map[string]string{"route": "GET /users/{id}", "status_class": "2xx"}, 1)
-}
-
-func TestMiddleware_RouteCardinalityCapped(t *testing.T) {
+func TestRequestFinished_RouteCardinalityCapped(t *testing.T) {
 	m := New("dev", testCodes)
 	for i := 0; i < maxDynamic+20; i++ {
-		m.observeHTTP("GET /r"+strings.Repeat("x", i), 200, time.Millisecond)
+		m.RequestFinished("GET /r"+strings.Repeat("x", i), 200, time.Millisecond)
 	}
 	mustSample(t, m, "kakaoauth_http_request_duration_seconds", map[string]string{"route": "other"}, 20)
-}
-
-func TestMiddleware_ResponseControllerStillWorks(t *testing.T) {
-	m := New("dev", testCodes)
-	var flushErr error
-	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, "x")
-		flushErr = http.NewResponseController(w).Flush()
-	}))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	if flushErr != nil || !rec.Flushed {
-		t.Fatalf("Flush through the recorder: err %v, flushed %v", flushErr, rec.Flushed)
-	}
 }
 
 // testCodes stand for the server's error table.
@@ -223,10 +155,8 @@ func TestNilMetrics_NoOps(t *testing.T) {
 	m.NewUser()
 	m.Refresh("rotated")
 	m.RateLimited("x")
-	inner := http.NotFoundHandler()
-	if got := m.Middleware(inner); reflect.ValueOf(got).Pointer() != reflect.ValueOf(inner).Pointer() {
-		t.Errorf("nil Middleware wrapped the handler")
-	}
+	m.RequestStarted()
+	m.RequestFinished("GET /", 200, time.Millisecond)
 	var s auth.Store = &fakeStore{}
 	if Store(s, nil) != s {
 		t.Errorf("nil Store wrapped the store")
@@ -458,28 +388,12 @@ func TestStore_Outcomes(t *testing.T) {
 	mustSample(t, m, "kakaoauth_users_created_total", nil, 0)
 }
 
-func BenchmarkMiddleware(b *testing.B) {
+func BenchmarkRequestFinished(b *testing.B) {
 	m := New("dev", testCodes)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /auth/me", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
-	h := m.Middleware(RouteHook(mux))
-	req := httptest.NewRequest("GET", "/auth/me", nil)
-	w := &discardWriter{h: http.Header{}}
 	b.ReportAllocs()
 	for b.Loop() {
-		h.ServeHTTP(w, req)
-	}
-}
-
-// BenchmarkMuxOnly is the same request without metrics, to subtract.
-func BenchmarkMuxOnly(b *testing.B) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /auth/me", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
-	req := httptest.NewRequest("GET", "/auth/me", nil)
-	w := &discardWriter{h: http.Header{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		mux.ServeHTTP(w, req)
+		m.RequestStarted()
+		m.RequestFinished("GET /auth/me", 200, time.Millisecond)
 	}
 }
 

@@ -1,10 +1,7 @@
 package server
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,16 +9,8 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
-	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
 	"github.com/kakaoauth/kakaoauth/internal/web"
-	"github.com/kakaoauth/kakaoauth/kakao"
 )
-
-func randomToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
 
 var validPrompts = map[string]bool{"login": true, "none": true, "select_account": true, "create": true}
 
@@ -32,7 +21,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if len(q["return_to"]) != 1 || !s.returnTo[returnTo] {
 		returnTo = ""
 	}
-	fs := flowState{State: randomToken(), Nonce: randomToken(), Verifier: kakao.NewCodeVerifier(), ReturnTo: returnTo}
+	flow := auth.NewBrowserFlow()
+	fs := flowState{State: flow.State, Nonce: flow.Nonce, Verifier: flow.CodeVerifier, ReturnTo: returnTo}
 	var prompt []string
 	if p := q.Get("prompt"); validPrompts[p] {
 		prompt = []string{p}
@@ -53,10 +43,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		Name: s.flowCookieName(), Value: sealed, Path: "/", MaxAge: int(s.cfg.FlowTTL / time.Second),
 		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode,
 	})
-	target := s.cfg.Kakao.AuthCodeURL(kakao.AuthorizeParams{
-		RedirectURI: s.callback, State: fs.State, Nonce: fs.Nonce, CodeVerifier: fs.Verifier,
-		Scopes: s.cfg.Scopes, OIDC: s.cfg.OIDC, Prompt: prompt,
-	})
+	target := s.cfg.Service.AuthorizeURL(auth.AuthorizeRequest{Flow: flow, RedirectURI: s.callback, Prompt: prompt})
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, target, http.StatusFound)
 }
@@ -100,8 +87,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, auth.Errorf(auth.ECodeInvalidGrant, "state does not match this browser's login"))
 		return
 	}
-	sum := sha256.Sum256([]byte("state\x00" + fs.State))
-	first, err := s.cfg.Service.ConsumeOnce(r.Context(), sum[:], now.Add(s.cfg.FlowTTL))
+	first, err := s.cfg.Service.ConsumeState(r.Context(), fs.State, now.Add(s.cfg.FlowTTL))
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -112,11 +98,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if e := q.Get("error"); e != "" {
-		mapped := auth.Errorf(auth.ECodeKakaoError, "unknown Kakao error %q", clip(e, 64))
-		if ke := kakao.ParseRedirectError(q); ke != nil {
-			mapped = asError(kakaoidp.MapError(ke))
-		}
+	if mapped := s.cfg.Service.CallbackError(q); mapped != nil {
 		if fs.Auto && (mapped.Code == auth.ECodeLoginRequired || mapped.Code == auth.ECodeConsentRequired) {
 			v := url.Values{"interactive": {"1"}}
 			if fs.ReturnTo != "" {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/statuswriter"
 )
 
 type ctxKey int
@@ -21,39 +23,14 @@ type logInfo struct {
 	errMsg    string
 }
 
-// statusWriter records the status and size of a response.
-type statusWriter struct {
-	http.ResponseWriter
-	status  int
-	bytes   int
-	pattern string // the matched route, from metrics.RouteHook
-}
-
-// SetPattern implements metrics.PatternSetter.
-func (w *statusWriter) SetPattern(p string) { w.pattern = p }
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += n
-	return n, err
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// logRequests gives every request an id (sent back as X-Request-Id) and logs one line for it.
+// logRequests gives every request an id (sent back as X-Request-Id), logs one line for it and
+// observes it in the metrics (route pattern, status, duration). The route is the pattern the
+// mux matched: the mux records it on the request it is given, so every handler between here
+// and the mux passes that request on unchanged.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.cfg.Metrics.RequestStarted()
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
 			id = newRequestID()
@@ -61,15 +38,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		info := &logInfo{requestID: id}
 		ctx := context.WithValue(r.Context(), ctxLogInfo, info)
-		sw := &statusWriter{ResponseWriter: w}
-		// The mux records the route pattern on the request it is given: keep that request.
+		sw := statuswriter.New(w)
 		r = r.WithContext(ctx)
+		defer func() {
+			// Also for a panic that recoverPanics lets through (http.ErrAbortHandler).
+			s.cfg.Metrics.RequestFinished(r.Pattern, sw.Status(), time.Since(start))
+		}()
 		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
+		status := sw.Status()
 		level := slog.LevelInfo
-		if sw.status >= 500 {
+		if status >= 500 {
 			level = slog.LevelError
 		}
 		if !s.log.Enabled(ctx, level) {
@@ -78,8 +56,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
-			slog.String("route", sw.pattern),
-			slog.Int("status", sw.status),
+			slog.String("route", r.Pattern),
+			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 		}
 		if info.userID != "" {

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 
-	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/openapi"
 )
 
@@ -55,12 +54,13 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("/", s.notFound())
 
-	var h http.Handler = metrics.RouteHook(mux) // tells r.Pattern to the writers outside
+	// Outermost last. None of these copies the request, so logRequests sees the route pattern
+	// the mux records on it.
+	var h http.Handler = mux
 	h = s.cors(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)
-	h = s.logRequests(h)
 	h = s.recoverPanics(h)
-	h = s.cfg.Metrics.Middleware(h)
+	h = s.logRequests(h)
 	return h
 }

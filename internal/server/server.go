@@ -13,7 +13,6 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/web"
-	"github.com/kakaoauth/kakaoauth/kakao"
 )
 
 // Sealer encrypts small payloads for cookies (internal/tokens).
@@ -28,11 +27,6 @@ type CSRF interface {
 	CheckCSRF(binding, token string) bool
 }
 
-// Authorizer builds Kakao authorize URLs (the kakao client).
-type Authorizer interface {
-	AuthCodeURL(p kakao.AuthorizeParams) string
-}
-
 // CookieConfig names and shapes the session cookies.
 type CookieConfig struct {
 	AccessName  string        // default "accessToken"
@@ -45,7 +39,6 @@ type CookieConfig struct {
 // Config is everything the HTTP layer needs; main wires it.
 type Config struct {
 	Service   *auth.Service
-	Kakao     Authorizer
 	Sealer    Sealer
 	CSRF      CSRF
 	Pages     *web.Renderer
@@ -64,9 +57,7 @@ type Config struct {
 	AccessTTL      time.Duration
 	FlowTTL        time.Duration // lifetime of a browser login attempt, default 10 minutes
 	Cookies        CookieConfig
-	OIDC           bool     // ask Kakao for an ID token (scope openid)
-	Scopes         []string // extra Kakao consent items to ask for
-	MaxBodyBytes   int64    // default 64 KiB
+	MaxBodyBytes   int64 // default 64 KiB
 	Logger         *slog.Logger
 	Now            func() time.Time
 	// Ready reports whether dependencies (database, keys) are usable, for /readyz.
