@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
@@ -59,7 +61,11 @@ func parseForm(r *http.Request) error {
 }
 
 // decodeJSON reads a JSON object into dst: 415 for another media type, 413 past the limit,
-// 400 for bad syntax, unknown fields, wrong types or trailing data.
+// 400 for bad syntax, unknown or repeated members, names that differ from the field's in case,
+// wrong types, invalid UTF-8, NUL or trailing data. It decodes with JSON v2's semantics
+// (github.com/go-json-experiment/json), which refuse duplicate names and match names exactly:
+// encoding/json keeps the last of two "code" members and takes "CODE" for "code", so a body
+// could mean one thing to a proxy or a log and another to us (checklist cases 36 and 75).
 func decodeJSON(r *http.Request, dst any) error {
 	if !isJSON(r) {
 		return &auth.Error{Code: codeUnsupportedMedia, Message: "expected application/json"}
@@ -68,13 +74,8 @@ func decodeJSON(r *http.Request, dst any) error {
 	if err != nil {
 		return bodyError(err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
+	if err := jsonv2.Unmarshal(body, dst, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "invalid JSON: " + err.Error()}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "trailing data after JSON object"}
 	}
 	if bytes.IndexByte(body, 0) >= 0 || bytes.Contains(body, []byte(`\u0000`)) {
 		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "NUL in request"}

@@ -43,14 +43,14 @@ func (s *Server) routes() http.Handler {
 	accountDelete("POST", s.rateLimited(s.handleAccountDeletePost))
 	route("/account/deleted", "GET", "HEAD")("GET", s.handleAccountDeleted)
 
-	route("/.well-known/jwks.json", "GET")("GET", s.handleJWKS)
-	route("/.well-known/openid-configuration", "GET")("GET", s.handleDiscovery)
+	route("/.well-known/jwks.json", "GET")("GET", publicDocument(http.HandlerFunc(s.handleJWKS)))
+	route("/.well-known/openid-configuration", "GET")("GET", publicDocument(http.HandlerFunc(s.handleDiscovery)))
 	route("/healthz", "GET")("GET", s.handleHealthz)
 	route("/readyz", "GET")("GET", s.handleReadyz)
 	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
 		route("/metrics", "GET")("GET", s.cfg.Metrics.Handler().ServeHTTP)
 	}
-	route("/openapi.json", "GET")("GET", openapi.Handler().ServeHTTP)
+	route("/openapi.json", "GET")("GET", publicDocument(openapi.Handler()))
 
 	mux.Handle("/", s.notFound())
 

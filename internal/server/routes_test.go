@@ -99,3 +99,33 @@ func TestRoutes_PanicIsLogged500(t *testing.T) {
 		t.Errorf("the 500 was not counted")
 	}
 }
+
+// TestPublicDocuments_057: the public documents answer any origin with "*" and never together
+// with Access-Control-Allow-Credentials, also for an origin the API allows with credentials.
+func TestPublicDocuments_057(t *testing.T) {
+	s, _, _ := bareServer(t)
+	s = New(Config{PublicURL: s.cfg.PublicURL, Pages: s.cfg.Pages, JWKS: s.cfg.JWKS, AllowedOrigins: []string{"http://localhost:3000"}})
+	for _, path := range []string{"/.well-known/jwks.json", "/.well-known/openid-configuration", "/openapi.json"} {
+		for _, origin := range []string{"", "http://localhost:3000", "https://evil.example"} {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", path, nil)
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			s.ServeHTTP(rec, req)
+			h := rec.Header()
+			if rec.Code != 200 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Credentials") != "" {
+				t.Errorf("GET %s from %q: %d, Allow-Origin %q, Allow-Credentials %q; want 200, *, none", path, origin,
+					rec.Code, h.Get("Access-Control-Allow-Origin"), h.Get("Access-Control-Allow-Credentials"))
+			}
+		}
+	}
+	// The API itself still answers an allowed origin with credentials.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/healthz", nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	s.ServeHTTP(rec, req)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "http://localhost:3000" || rec.Header().Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("API answer to an allowed origin: %v", rec.Header())
+	}
+}

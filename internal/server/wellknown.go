@@ -7,14 +7,28 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
+// publicDocument serves next as a public document, readable from any origin without
+// credentials. For an allowed origin the CORS middleware has already answered that origin with
+// Access-Control-Allow-Credentials: true; "*" together with credentials is what browsers refuse
+// and what checklist case 57 forbids, so both give way to a plain "*".
+func publicDocument(next http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Del("Access-Control-Allow-Credentials")
+		h.Set("Access-Control-Allow-Origin", "*")
+		next.ServeHTTP(w, r)
+	}
+}
+
+// handleJWKS serves the public keys of our access tokens.
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "public, max-age=300")
-	h.Set("Access-Control-Allow-Origin", "*")
 	_, _ = w.Write(s.cfg.JWKS())
 }
 
+// discoveryDocument is the issuer metadata, made once at start.
 func (s *Server) discoveryDocument() []byte {
 	base := s.cfg.PublicURL.String()
 	b, _ := json.Marshal(map[string]any{
@@ -33,19 +47,21 @@ func (s *Server) discoveryDocument() []byte {
 	return b
 }
 
+// handleDiscovery serves the issuer metadata.
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "public, max-age=300")
-	h.Set("Access-Control-Allow-Origin", "*")
 	_, _ = w.Write(s.discovery)
 }
 
+// handleHealthz is liveness: the process answers.
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Cache-Control"] = hdrNoStore
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// handleReadyz is readiness: the database answers and a signing key is loaded.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Cache-Control"] = hdrNoStore
 	if s.cfg.Ready != nil {
