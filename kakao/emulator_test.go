@@ -30,7 +30,7 @@ func newEmuEnv(t *testing.T, mod func(*kakao.Config)) *emuEnv {
 	app := kakaotest.DefaultApp()
 	users := kakaotest.DefaultUsers()
 	srv := kakaotest.NewServer(t, app, users)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := kakaotest.NewClock(time.Now().Truncate(time.Second))
 	srv.SetNow(clk.Now)
 	cfg := kakao.Config{
 		ClientID:     app.RESTKey,

@@ -281,7 +281,7 @@ func TestVerify_37_TimeClaims(t *testing.T) {
 			{exp.Add(Leeway), ErrTokenExpired},
 			{exp.Add(time.Hour), ErrTokenExpired},
 		} {
-			f.clock.t = tc.at
+			f.clock.Set(tc.at)
 			_, err := f.iss.Verify(tok)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
 				t.Errorf("Verify at exp%+v: %v, want %v", tc.at.Sub(exp), err, tc.wantErr)
@@ -290,7 +290,7 @@ func TestVerify_37_TimeClaims(t *testing.T) {
 				t.Errorf("expired token also reports invalid: %v", err)
 			}
 		}
-		f.clock.t = now
+		f.clock.Set(now)
 	})
 	cases := map[string]string{
 		"exp past leeway":     render(with(base, "exp", fmt.Sprint(now.Add(-Leeway-time.Second).Unix()))),
@@ -485,7 +485,7 @@ func TestVerify_40_Rotation(t *testing.T) {
 	wantValid(t, f.iss, stale)
 
 	// After the overlap, the old key no longer verifies anything and leaves the JWKS.
-	f.clock.t = rotatedAt.Add(f.iss.Overlap())
+	f.clock.Set(rotatedAt.Add(f.iss.Overlap()))
 	_, priv0 := keyByID(t, f, k0)
 	late := signES256(t, priv0, header("ES256", k0, "at+jwt"), render(baseClaims(f.clock.Now())))
 	_, err = f.iss.Verify(late)

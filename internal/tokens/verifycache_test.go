@@ -38,7 +38,7 @@ func TestVerify_CacheMatchesFullPath(t *testing.T) {
 		{exp.Add(Leeway), false},
 		{start.Add(time.Hour), true},
 	} {
-		f.clock.t = step.at
+		f.clock.Set(step.at)
 		if step.rotate {
 			if err := f.iss.Rotate(ctx); err != nil {
 				t.Fatal(err)

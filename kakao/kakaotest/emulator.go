@@ -165,12 +165,22 @@ type Token struct {
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
 }
 
-// kakaoPaths are the Kakao endpoints served; only these are logged and can get faults.
-var kakaoPaths = map[string]bool{
-	pathAuthorize: true, pathToken: true, pathLogout: true, pathTokenInfo: true,
-	pathDiscovery: true, pathJWKS: true,
-	pathUserInfo: true, pathMe: true, pathTokenInfoAPI: true, pathUserLogout: true,
-	pathUnlink: true, pathScopes: true, pathRevokeScopes: true,
+// kakaoRoutes are the Kakao endpoints served, by path, with their handlers; only these are
+// logged and can get faults.
+var kakaoRoutes = map[string]func(*Emulator, http.ResponseWriter, *http.Request){
+	pathAuthorize:    (*Emulator).handleAuthorize,
+	pathToken:        (*Emulator).handleToken,
+	pathLogout:       (*Emulator).handleKauthLogout,
+	pathTokenInfo:    (*Emulator).handleTokenInfo,
+	pathDiscovery:    (*Emulator).handleDiscovery,
+	pathJWKS:         (*Emulator).handleJWKS,
+	pathUserInfo:     (*Emulator).handleUserInfo,
+	pathMe:           (*Emulator).handleMe,
+	pathTokenInfoAPI: (*Emulator).handleAccessTokenInfo,
+	pathUserLogout:   (*Emulator).handleUserLogout,
+	pathUnlink:       (*Emulator).handleUnlink,
+	pathScopes:       (*Emulator).handleScopes,
+	pathRevokeScopes: (*Emulator).handleRevokeScopes,
 }
 
 const (
@@ -495,7 +505,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveControl(w, r)
 		return
 	}
-	if !kakaoPaths[path] {
+	handle, ok := kakaoRoutes[path]
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
@@ -506,38 +517,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	e.route(rw, r)
-}
-
-func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case pathAuthorize:
-		e.handleAuthorize(w, r)
-	case pathToken:
-		e.handleToken(w, r)
-	case pathLogout:
-		e.handleKauthLogout(w, r)
-	case pathTokenInfo:
-		e.handleTokenInfo(w, r)
-	case pathDiscovery:
-		e.handleDiscovery(w, r)
-	case pathJWKS:
-		e.handleJWKS(w, r)
-	case pathUserInfo:
-		e.handleUserInfo(w, r)
-	case pathMe:
-		e.handleMe(w, r)
-	case pathTokenInfoAPI:
-		e.handleAccessTokenInfo(w, r)
-	case pathUserLogout:
-		e.handleUserLogout(w, r)
-	case pathUnlink:
-		e.handleUnlink(w, r)
-	case pathScopes:
-		e.handleScopes(w, r)
-	case pathRevokeScopes:
-		e.handleRevokeScopes(w, r)
-	}
+	handle(e, rw, r)
 }
 
 // statusWriter remembers the status written, for the call log.
