@@ -52,7 +52,9 @@ type Config struct {
 	Timeout      time.Duration // per call total deadline (incl. body read), default 10s
 	MaxBodyBytes int64         // response body cap, default 1 MiB
 	JWKSCooldown time.Duration // min time between JWKS refetches on unknown kid, default 30s
-	Now          func() time.Time
+	// Now is the clock for token expiry, ID-token times, the JWKS cooldown and Retry-After;
+	// default time.Now.
+	Now func() time.Time
 }
 
 // Client talks to Kakao. It is safe for concurrent use; create one per app and

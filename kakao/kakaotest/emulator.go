@@ -90,18 +90,20 @@ type App struct {
 
 // ConsentItem is one consent item (scope) set in the app.
 type ConsentItem struct {
-	ID       string
-	Required bool
+	ID       string // the scope ID, e.g. ScopeAccountEmail
+	Required bool   // required items cannot be unticked on the consent page nor revoked
 }
 
 // User is a Kakao account known to the emulator.
 type User struct {
 	// ID is the Kakao user ID ("회원번호"); 19 digits in the seeded users.
-	ID            int64  `json:"id"`
-	Nickname      string `json:"nickname"`
-	Email         string `json:"email,omitempty"`
-	EmailValid    bool   `json:"email_valid"`
-	EmailVerified bool   `json:"email_verified"`
+	ID       int64  `json:"id"`
+	Nickname string `json:"nickname"`
+	Email    string `json:"email,omitempty"` // "" for an account without an email
+	// EmailValid and EmailVerified are Kakao's is_email_valid and is_email_verified: the ID
+	// token carries the email only when both are true.
+	EmailValid    bool `json:"email_valid"`
+	EmailVerified bool `json:"email_verified"`
 	// ProfileImageURL (640×640) and ThumbnailImageURL (110×110); Kakao's default images when
 	// empty.
 	ProfileImageURL   string `json:"profile_image_url,omitempty"`
@@ -148,10 +150,10 @@ type Fault struct {
 
 // Call is one request to a Kakao endpoint, as recorded in the call log.
 type Call struct {
-	Time   time.Time `json:"time"`
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Status int       `json:"status"`
+	Time   time.Time `json:"time"`   // on the emulator's clock
+	Method string    `json:"method"` // the HTTP method
+	Path   string    `json:"path"`   // the endpoint's path, without the query
+	Status int       `json:"status"` // the status answered, faults included
 }
 
 // Token is a Kakao token response, as returned by /oauth/token.
