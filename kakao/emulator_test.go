@@ -32,17 +32,8 @@ func newEmuEnv(t *testing.T, mod func(*kakao.Config)) *emuEnv {
 	srv := kakaotest.NewServer(t, app, users)
 	clk := kakaotest.NewClock(time.Now().Truncate(time.Second))
 	srv.SetNow(clk.Now)
-	cfg := kakao.Config{
-		ClientID:     app.RESTKey,
-		ClientSecret: app.ClientSecret,
-		AdminKey:     app.AdminKey,
-		AppID:        app.AppID,
-		AuthURL:      srv.URL,
-		APIURL:       srv.URL,
-		Audiences:    []string{app.RESTKey, app.NativeKey},
-		Timeout:      time.Second,
-		Now:          clk.Now,
-	}
+	cfg := srv.ClientConfig()
+	cfg.Timeout, cfg.Now = time.Second, clk.Now
 	if mod != nil {
 		mod(&cfg)
 	}

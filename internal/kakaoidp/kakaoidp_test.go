@@ -48,17 +48,8 @@ func newEnv(t *testing.T, modApp func(*kakaotest.App), modCfg func(*kakao.Config
 	srv := kakaotest.NewServer(t, app, kakaotest.DefaultUsers())
 	clk := kakaotest.NewClock(time.Now().Truncate(time.Second))
 	srv.SetNow(clk.Now)
-	cfg := kakao.Config{
-		ClientID:     app.RESTKey,
-		ClientSecret: app.ClientSecret,
-		AdminKey:     app.AdminKey,
-		AppID:        app.AppID,
-		AuthURL:      srv.URL,
-		APIURL:       srv.URL,
-		Audiences:    []string{app.RESTKey, app.NativeKey},
-		Timeout:      time.Second,
-		Now:          clk.Now,
-	}
+	cfg := srv.ClientConfig()
+	cfg.Timeout, cfg.Now = time.Second, clk.Now
 	if modCfg != nil {
 		modCfg(&cfg)
 	}
