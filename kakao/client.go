@@ -52,7 +52,9 @@ type Config struct {
 	Timeout      time.Duration // per call total deadline (incl. body read), default 10s
 	MaxBodyBytes int64         // response body cap, default 1 MiB
 	JWKSCooldown time.Duration // min time between JWKS refetches on unknown kid, default 30s
-	Now          func() time.Time
+	// Now is the clock for token expiry, ID-token times, the JWKS cooldown and Retry-After;
+	// default time.Now.
+	Now func() time.Time
 }
 
 // Client talks to Kakao. It is safe for concurrent use; create one per app and
@@ -378,9 +380,21 @@ func decodeJSON(body []byte, out any) error {
 	return nil
 }
 
-func (c *Client) bearer(token string) (string, error) {
+// callFor performs r and returns its answer decoded into a new T (checked as call checks it).
+func callFor[T any](ctx context.Context, c *Client, r apiRequest) (*T, error) {
+	out := new(T)
+	if err := c.call(ctx, r, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bearerAuth is the Authorization header for a user's access token. A token that is empty or
+// could not be a header value is refused before any request, as Kakao would refuse it: a
+// KindInvalidToken error of op.
+func (c *Client) bearerAuth(op, token string) (string, error) {
 	if token == "" || strings.ContainsAny(token, " \t\r\n") {
-		return "", errors.New("empty or malformed access token")
+		return "", &Error{Op: op, Kind: KindInvalidToken, Description: "empty or malformed access token"}
 	}
 	return "Bearer " + token, nil
 }

@@ -30,19 +30,10 @@ func newEmuEnv(t *testing.T, mod func(*kakao.Config)) *emuEnv {
 	app := kakaotest.DefaultApp()
 	users := kakaotest.DefaultUsers()
 	srv := kakaotest.NewServer(t, app, users)
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := kakaotest.NewClock(time.Now().Truncate(time.Second))
 	srv.SetNow(clk.Now)
-	cfg := kakao.Config{
-		ClientID:     app.RESTKey,
-		ClientSecret: app.ClientSecret,
-		AdminKey:     app.AdminKey,
-		AppID:        app.AppID,
-		AuthURL:      srv.URL,
-		APIURL:       srv.URL,
-		Audiences:    []string{app.RESTKey, app.NativeKey},
-		Timeout:      time.Second,
-		Now:          clk.Now,
-	}
+	cfg := srv.ClientConfig()
+	cfg.Timeout, cfg.Now = time.Second, clk.Now
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -42,17 +42,20 @@ const (
 // kauth answers fill OAuthError, Description and KOE; kapi answers fill APICode,
 // Description (kapi "msg"), RequiredScopes and AllowedScopes.
 type Error struct {
-	Op             string // "token", "refresh", "me", "access_token_info", "id_token", ...
-	Status         int    // HTTP status; 0 for transport faults and local checks
-	Kind           Kind
-	OAuthError     string // kauth "error"
-	Description    string // kauth "error_description", kapi "msg", or the reason of a local check
-	KOE            string // kauth "error_code", e.g. "KOE320"
-	APICode        int    // kapi "code", e.g. -401
+	Op          string // "token", "refresh", "me", "access_token_info", "id_token", ...
+	Status      int    // HTTP status; 0 for transport faults and local checks
+	Kind        Kind   // what callers decide on, never Description
+	OAuthError  string // kauth "error"
+	Description string // kauth "error_description", kapi "msg", or the reason of a local check
+	KOE         string // kauth "error_code", e.g. "KOE320"
+	APICode     int    // kapi "code", e.g. -401
+	// RequiredScopes and AllowedScopes are kapi's required_scopes and allowed_scopes of -402:
+	// the consent items to ask for and those the user has agreed to.
 	RequiredScopes []string
 	AllowedScopes  []string
-	RetryAfter     time.Duration
-	Err            error // underlying transport or decode error
+	// RetryAfter is the error answer's Retry-After header; 0 when Kakao sent none.
+	RetryAfter time.Duration
+	Err        error // underlying transport or decode error
 }
 
 // Error returns a one-line description for logs. It never contains tokens or
@@ -178,8 +181,8 @@ func (e *Error) Is(target error) bool {
 type CodeInfo struct {
 	Code string // "KOE006", "-402", "access_denied"
 	Kind Kind
-	Ko   string
-	En   string
+	Ko   string // what happened and what to fix, in Korean
+	En   string // the same in English
 }
 
 func (ci CodeInfo) text(lang string) string {

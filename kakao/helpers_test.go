@@ -19,27 +19,13 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/kakaoauth/kakaoauth/kakao"
+	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 // clock is a settable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = kakaotest.Clock
 
-func newClock() *clock { return &clock{t: time.Unix(1_750_000_000, 0)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return kakaotest.NewClock(time.Unix(1_750_000_000, 0)) }
 
 // rsaKey is a signing key with its kid.
 type rsaKey struct {

@@ -133,16 +133,11 @@ func (o *UserOptions) values(v url.Values) url.Values {
 // retried once on a network error or 5xx.
 func (c *Client) Me(ctx context.Context, accessToken string, opt *UserOptions) (*User, error) {
 	const op = "me"
-	auth, err := c.bearer(accessToken)
-	if err != nil {
-		return nil, &Error{Op: op, Kind: KindInvalidToken, Description: err.Error()}
-	}
-	var u User
-	err = c.call(ctx, apiRequest{op: op, method: http.MethodGet, path: "/v2/user/me", auth: auth, query: opt.values(nil), retry: true}, &u)
+	auth, err := c.bearerAuth(op, accessToken)
 	if err != nil {
 		return nil, err
 	}
-	return &u, nil
+	return callFor[User](ctx, c, apiRequest{op: op, method: http.MethodGet, path: "/v2/user/me", auth: auth, query: opt.values(nil), retry: true})
 }
 
 // UserByID returns a user by ID with the admin key (GET /v2/user/me,
@@ -156,12 +151,7 @@ func (c *Client) UserByID(ctx context.Context, userID int64, opt *UserOptions) (
 	if userID <= 0 {
 		return nil, &Error{Op: op, Kind: KindBadRequest, Description: "user ID must be positive"}
 	}
-	var u User
-	err = c.call(ctx, apiRequest{op: op, method: http.MethodGet, path: "/v2/user/me", auth: auth, query: opt.values(targetID(userID)), retry: true}, &u)
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return callFor[User](ctx, c, apiRequest{op: op, method: http.MethodGet, path: "/v2/user/me", auth: auth, query: opt.values(targetID(userID)), retry: true})
 }
 
 func targetID(userID int64) url.Values {
@@ -190,15 +180,11 @@ func (a *AccessTokenInfo) check() error {
 // temporary: see Error.Temporary.
 func (c *Client) AccessTokenInfo(ctx context.Context, accessToken string) (*AccessTokenInfo, error) {
 	const op = "access_token_info"
-	auth, err := c.bearer(accessToken)
+	auth, err := c.bearerAuth(op, accessToken)
 	if err != nil {
-		return nil, &Error{Op: op, Kind: KindInvalidToken, Description: err.Error()}
-	}
-	var info AccessTokenInfo
-	if err := c.call(ctx, apiRequest{op: op, method: http.MethodGet, path: "/v1/user/access_token_info", auth: auth, retry: true}, &info); err != nil {
 		return nil, err
 	}
-	return &info, nil
+	return callFor[AccessTokenInfo](ctx, c, apiRequest{op: op, method: http.MethodGet, path: "/v1/user/access_token_info", auth: auth, retry: true})
 }
 
 // VerifyAccessToken calls AccessTokenInfo and requires app_id == Config.AppID,
@@ -265,9 +251,9 @@ func (c *Client) userPost(ctx context.Context, op, path, accessToken string, use
 		}
 		r.auth, r.form = auth, targetID(userID)
 	} else {
-		auth, err := c.bearer(accessToken)
+		auth, err := c.bearerAuth(op, accessToken)
 		if err != nil {
-			return 0, &Error{Op: op, Kind: KindInvalidToken, Description: err.Error()}
+			return 0, err
 		}
 		r.auth = auth
 	}
@@ -307,39 +293,31 @@ type Scope struct {
 // error or 5xx.
 func (c *Client) Scopes(ctx context.Context, accessToken string, scopes []string) (*ScopeInfo, error) {
 	const op = "scopes"
-	auth, err := c.bearer(accessToken)
+	auth, err := c.bearerAuth(op, accessToken)
 	if err != nil {
-		return nil, &Error{Op: op, Kind: KindInvalidToken, Description: err.Error()}
+		return nil, err
 	}
 	var q url.Values
 	if len(scopes) > 0 {
 		b, _ := json.Marshal(scopes)
 		q = url.Values{"scopes": {string(b)}}
 	}
-	var info ScopeInfo
-	if err := c.call(ctx, apiRequest{op: op, method: http.MethodGet, path: "/v2/user/scopes", auth: auth, query: q, retry: true}, &info); err != nil {
-		return nil, err
-	}
-	return &info, nil
+	return callFor[ScopeInfo](ctx, c, apiRequest{op: op, method: http.MethodGet, path: "/v2/user/scopes", auth: auth, query: q, retry: true})
 }
 
 // RevokeScopes withdraws the user's consent to revocable scope IDs (POST
 // /v2/user/revoke/scopes). It is not retried.
 func (c *Client) RevokeScopes(ctx context.Context, accessToken string, scopes []string) (*ScopeInfo, error) {
 	const op = "revoke_scopes"
-	auth, err := c.bearer(accessToken)
+	auth, err := c.bearerAuth(op, accessToken)
 	if err != nil {
-		return nil, &Error{Op: op, Kind: KindInvalidToken, Description: err.Error()}
+		return nil, err
 	}
 	if len(scopes) == 0 {
 		return nil, &Error{Op: op, Kind: KindBadRequest, Description: "no scopes to revoke"}
 	}
 	b, _ := json.Marshal(scopes)
-	var info ScopeInfo
-	if err := c.call(ctx, apiRequest{op: op, method: http.MethodPost, path: "/v2/user/revoke/scopes", auth: auth, form: url.Values{"scopes": {string(b)}}}, &info); err != nil {
-		return nil, err
-	}
-	return &info, nil
+	return callFor[ScopeInfo](ctx, c, apiRequest{op: op, method: http.MethodPost, path: "/v2/user/revoke/scopes", auth: auth, form: url.Values{"scopes": {string(b)}}})
 }
 
 // OIDCUserInfo is the answer of GET /v1/oidc/userinfo.
@@ -367,13 +345,9 @@ func (u *OIDCUserInfo) check() error {
 // /v1/oidc/userinfo). It is retried once on a network error or 5xx.
 func (c *Client) UserInfo(ctx context.Context, accessToken string) (*OIDCUserInfo, error) {
 	const op = "userinfo"
-	auth, err := c.bearer(accessToken)
+	auth, err := c.bearerAuth(op, accessToken)
 	if err != nil {
-		return nil, &Error{Op: op, Kind: KindInvalidToken, Description: err.Error()}
-	}
-	var u OIDCUserInfo
-	if err := c.call(ctx, apiRequest{op: op, method: http.MethodGet, path: "/v1/oidc/userinfo", auth: auth, retry: true}, &u); err != nil {
 		return nil, err
 	}
-	return &u, nil
+	return callFor[OIDCUserInfo](ctx, c, apiRequest{op: op, method: http.MethodGet, path: "/v1/oidc/userinfo", auth: auth, retry: true})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 const (
@@ -81,24 +82,9 @@ func (m *memKeys) ids() []string {
 }
 
 // clock is a settable fake clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = kakaotest.Clock
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return kakaotest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 func mustSecrets(t testing.TB, secret string) *Secrets {
 	t.Helper()

@@ -414,27 +414,18 @@ type idJSON struct {
 
 // handleUserLogout serves POST /v1/user/logout: every token of the user for the app is revoked.
 func (e *Emulator) handleUserLogout(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, "POST")
-		return
-	}
-	if !parseKapiForm(w, r) {
-		return
-	}
-	e.mu.Lock()
-	a, ok := e.authLocked(w, r, true, e.nowLocked())
-	if !ok {
-		e.mu.Unlock()
-		return
-	}
-	e.revokeTokensLocked(a.user.ID)
-	e.mu.Unlock()
-	writeJSON(w, http.StatusOK, idJSON{a.user.ID})
+	e.serveUserAction(w, r, func(u *userRec) { e.revokeTokensLocked(u.ID) })
 }
 
 // handleUnlink serves POST /v1/user/unlink: consents withdrawn, tokens revoked, properties
 // deleted. The unlink webhook is not sent (Kakao sends it only for unlinks outside the service).
 func (e *Emulator) handleUnlink(w http.ResponseWriter, r *http.Request) {
+	e.serveUserAction(w, r, e.unlinkLocked)
+}
+
+// serveUserAction serves the POST endpoints that act on one user, named by a user token or by
+// the admin key and target_id: act runs under the lock, and the answer is the user's ID.
+func (e *Emulator) serveUserAction(w http.ResponseWriter, r *http.Request, act func(*userRec)) {
 	if r.Method != http.MethodPost {
 		methodNotAllowed(w, "POST")
 		return
@@ -448,7 +439,7 @@ func (e *Emulator) handleUnlink(w http.ResponseWriter, r *http.Request) {
 		e.mu.Unlock()
 		return
 	}
-	e.unlinkLocked(a.user)
+	act(a.user)
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, idJSON{a.user.ID})
 }

@@ -113,12 +113,12 @@ func TestMe_ParamsAndModes(t *testing.T) {
 func TestAccessTokenInfo_AndExpiry(t *testing.T) {
 	s, c := newEmu(t)
 	at := str(exchange(t, s, userVerified), "access_token")
-	c.Advance(99 * time.Second)
+	c.Add(99 * time.Second)
 	r := do(t, s, http.MethodGet, "/v1/user/access_token_info", "Bearer "+at, nil)
 	if got, want := string(r.Body), `{"id":4217730412856391024,"expires_in":21500,"app_id":1234567}`; got != want {
 		t.Errorf("access_token_info = %s, want %s", got, want)
 	}
-	c.Advance(kakaotest.AccessTokenLifetime)
+	c.Add(kakaotest.AccessTokenLifetime)
 	m := wantKapiError(t, do(t, s, http.MethodGet, "/v1/user/access_token_info", "Bearer "+at, nil), 401, -401)
 	if m["msg"] != "this access token is already expired" {
 		t.Errorf("msg = %v", m["msg"])

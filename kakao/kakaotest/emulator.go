@@ -90,18 +90,20 @@ type App struct {
 
 // ConsentItem is one consent item (scope) set in the app.
 type ConsentItem struct {
-	ID       string
-	Required bool
+	ID       string // the scope ID, e.g. ScopeAccountEmail
+	Required bool   // required items cannot be unticked on the consent page nor revoked
 }
 
 // User is a Kakao account known to the emulator.
 type User struct {
 	// ID is the Kakao user ID ("회원번호"); 19 digits in the seeded users.
-	ID            int64  `json:"id"`
-	Nickname      string `json:"nickname"`
-	Email         string `json:"email,omitempty"`
-	EmailValid    bool   `json:"email_valid"`
-	EmailVerified bool   `json:"email_verified"`
+	ID       int64  `json:"id"`
+	Nickname string `json:"nickname"`
+	Email    string `json:"email,omitempty"` // "" for an account without an email
+	// EmailValid and EmailVerified are Kakao's is_email_valid and is_email_verified: the ID
+	// token carries the email only when both are true.
+	EmailValid    bool `json:"email_valid"`
+	EmailVerified bool `json:"email_verified"`
 	// ProfileImageURL (640×640) and ThumbnailImageURL (110×110); Kakao's default images when
 	// empty.
 	ProfileImageURL   string `json:"profile_image_url,omitempty"`
@@ -148,10 +150,10 @@ type Fault struct {
 
 // Call is one request to a Kakao endpoint, as recorded in the call log.
 type Call struct {
-	Time   time.Time `json:"time"`
-	Method string    `json:"method"`
-	Path   string    `json:"path"`
-	Status int       `json:"status"`
+	Time   time.Time `json:"time"`   // on the emulator's clock
+	Method string    `json:"method"` // the HTTP method
+	Path   string    `json:"path"`   // the endpoint's path, without the query
+	Status int       `json:"status"` // the status answered, faults included
 }
 
 // Token is a Kakao token response, as returned by /oauth/token.
@@ -165,12 +167,22 @@ type Token struct {
 	RefreshTokenExpiresIn int64  `json:"refresh_token_expires_in,omitempty"`
 }
 
-// kakaoPaths are the Kakao endpoints served; only these are logged and can get faults.
-var kakaoPaths = map[string]bool{
-	pathAuthorize: true, pathToken: true, pathLogout: true, pathTokenInfo: true,
-	pathDiscovery: true, pathJWKS: true,
-	pathUserInfo: true, pathMe: true, pathTokenInfoAPI: true, pathUserLogout: true,
-	pathUnlink: true, pathScopes: true, pathRevokeScopes: true,
+// kakaoRoutes are the Kakao endpoints served, by path, with their handlers; only these are
+// logged and can get faults.
+var kakaoRoutes = map[string]func(*Emulator, http.ResponseWriter, *http.Request){
+	pathAuthorize:    (*Emulator).handleAuthorize,
+	pathToken:        (*Emulator).handleToken,
+	pathLogout:       (*Emulator).handleKauthLogout,
+	pathTokenInfo:    (*Emulator).handleTokenInfo,
+	pathDiscovery:    (*Emulator).handleDiscovery,
+	pathJWKS:         (*Emulator).handleJWKS,
+	pathUserInfo:     (*Emulator).handleUserInfo,
+	pathMe:           (*Emulator).handleMe,
+	pathTokenInfoAPI: (*Emulator).handleAccessTokenInfo,
+	pathUserLogout:   (*Emulator).handleUserLogout,
+	pathUnlink:       (*Emulator).handleUnlink,
+	pathScopes:       (*Emulator).handleScopes,
+	pathRevokeScopes: (*Emulator).handleRevokeScopes,
 }
 
 const (
@@ -495,7 +507,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveControl(w, r)
 		return
 	}
-	if !kakaoPaths[path] {
+	handle, ok := kakaoRoutes[path]
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
@@ -506,38 +519,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	e.route(rw, r)
-}
-
-func (e *Emulator) route(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case pathAuthorize:
-		e.handleAuthorize(w, r)
-	case pathToken:
-		e.handleToken(w, r)
-	case pathLogout:
-		e.handleKauthLogout(w, r)
-	case pathTokenInfo:
-		e.handleTokenInfo(w, r)
-	case pathDiscovery:
-		e.handleDiscovery(w, r)
-	case pathJWKS:
-		e.handleJWKS(w, r)
-	case pathUserInfo:
-		e.handleUserInfo(w, r)
-	case pathMe:
-		e.handleMe(w, r)
-	case pathTokenInfoAPI:
-		e.handleAccessTokenInfo(w, r)
-	case pathUserLogout:
-		e.handleUserLogout(w, r)
-	case pathUnlink:
-		e.handleUnlink(w, r)
-	case pathScopes:
-		e.handleScopes(w, r)
-	case pathRevokeScopes:
-		e.handleRevokeScopes(w, r)
-	}
+	handle(e, rw, r)
 }
 
 // statusWriter remembers the status written, for the call log.

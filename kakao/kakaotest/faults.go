@@ -107,7 +107,7 @@ func (e *Emulator) applyFault(w http.ResponseWriter, r *http.Request, path strin
 		_, _ = w.Write([]byte(`"}`))
 	case f.TruncatedJSON:
 		rec := httptest.NewRecorder()
-		e.route(rec, r)
+		kakaoRoutes[path](e, rec, r)
 		for k, v := range rec.Header() {
 			if k != "Content-Length" {
 				w.Header()[k] = v

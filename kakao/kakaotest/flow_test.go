@@ -121,7 +121,7 @@ func TestFlow_OAuth2AndOIDC_AutoConsent(t *testing.T) {
 		t.Errorf("/v2/user/me = %d", me.StatusCode)
 	}
 	// Refresh through x/oauth2: new access token; no new refresh token (60 days left).
-	c.Advance(7 * 3600e9)
+	c.Add(7 * 3600e9)
 	stale := *tok
 	stale.Expiry = time.Now().Add(-time.Minute) // x/oauth2 reads the real clock
 	src := oc.conf.TokenSource(oc.ctx, &stale)

@@ -3,6 +3,8 @@ package kakaotest
 import (
 	"net/http/httptest"
 	"testing"
+
+	"github.com/kakaoauth/kakaoauth/kakao"
 )
 
 // Server is an Emulator served by an httptest.Server on one origin for both Kakao hosts.
@@ -28,4 +30,21 @@ func NewServer(t testing.TB, app App, users []User) *Server {
 	s := &Server{Server: srv, Emulator: e}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// ClientConfig returns a kakao.Config for the server's app with both Kakao hosts pointed at the
+// server: the REST API key as client ID, the client secret, admin key and app ID, and the REST
+// API and native app keys as ID-token audiences (a code login and an SDK login). Timeout and Now
+// are left to the caller: set Now to the clock given to SetNow.
+func (s *Server) ClientConfig() kakao.Config {
+	app := s.App()
+	return kakao.Config{
+		ClientID:     app.RESTKey,
+		ClientSecret: app.ClientSecret,
+		AdminKey:     app.AdminKey,
+		AppID:        app.AppID,
+		AuthURL:      s.URL,
+		APIURL:       s.URL,
+		Audiences:    []string{app.RESTKey, app.NativeKey},
+	}
 }

@@ -107,11 +107,11 @@ func TestToken_FormBodyOnly(t *testing.T) {
 func TestToken_CodeExpiresAfterTenMinutes(t *testing.T) {
 	s, c := newEmu(t)
 	code, _ := s.IssueCode(userVerified, redirectURI, "", "")
-	c.Advance(10 * time.Minute)
+	c.Add(10 * time.Minute)
 	wantKauthError(t, do(t, s, http.MethodPost, "/oauth/token", "", tokenForm(code)), 400, "invalid_grant", "", "KOE320")
 
 	code, _ = s.IssueCode(userVerified, redirectURI, "", "")
-	c.Advance(10*time.Minute - time.Second)
+	c.Add(10*time.Minute - time.Second)
 	if r := do(t, s, http.MethodPost, "/oauth/token", "", tokenForm(code)); r.Status != 200 {
 		t.Errorf("code 1 s before expiry: %d %s", r.Status, r.Body)
 	}
@@ -147,7 +147,7 @@ func TestToken_RefreshSemantics(t *testing.T) {
 	}
 
 	// Less than a month left: a new refresh token; the old one stops working.
-	c.Advance(31 * 24 * time.Hour)
+	c.Add(31 * 24 * time.Hour)
 	r = do(t, s, http.MethodPost, "/oauth/token", "", refreshForm(rt))
 	m = r.JSON(t)
 	newRT := str(m, "refresh_token")
@@ -160,7 +160,7 @@ func TestToken_RefreshSemantics(t *testing.T) {
 	}
 
 	// A refresh token expires after 60 days.
-	c.Advance(60 * 24 * time.Hour)
+	c.Add(60 * 24 * time.Hour)
 	wantKauthError(t, do(t, s, http.MethodPost, "/oauth/token", "", refreshForm(newRT)), 400, "invalid_grant", "expired_or_invalid_refresh_token", "KOE322")
 }
 
@@ -196,7 +196,7 @@ func TestToken_RateLimitKOE237(t *testing.T) {
 	// Another user is not limited.
 	exchange(t, s, userNoEmail)
 	// The window slides.
-	c.Advance(kakaotest.AccessTokenWindow)
+	c.Add(kakaotest.AccessTokenWindow)
 	exchange(t, s, userVerified)
 
 	for range kakaotest.RefreshTokenLimit {
@@ -224,7 +224,7 @@ func TestTokenInfo(t *testing.T) {
 		t.Errorf("payload = %s", r.Body)
 	}
 	wantKauthError(t, do(t, s, http.MethodPost, "/oauth/tokeninfo", "", url.Values{"id_token": {"a.b.c"}}), 400, "invalid_token", "", "KOE400")
-	c.Advance(kakaotest.AccessTokenLifetime)
+	c.Add(kakaotest.AccessTokenLifetime)
 	wantKauthError(t, do(t, s, http.MethodPost, "/oauth/tokeninfo", "", url.Values{"id_token": {str(tok, "id_token")}}), 400, "invalid_token", "", "KOE400")
 }
 
