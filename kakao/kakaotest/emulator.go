@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/statuswriter"
 )
 
 // Token lifetimes, as reported by Kakao for REST API keys.
@@ -512,49 +514,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	rw := &statusWriter{ResponseWriter: w}
-	defer func() { e.record(r, rw.status()) }()
+	rw := statuswriter.New(w)
+	defer func() { e.record(r, rw.Status()) }()
 	if f, ok := e.takeFault(path); ok {
 		if e.applyFault(rw, r, path, f) {
 			return
 		}
 	}
 	handle(e, rw, r)
-}
-
-// statusWriter remembers the status written, for the call log.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.code == 0 {
-		s.code = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.code == 0 {
-		s.code = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusWriter) Flush() {
-	if f, ok := s.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-func (s *statusWriter) status() int {
-	if s.code == 0 {
-		return http.StatusOK
-	}
-	return s.code
 }
 
 func (e *Emulator) record(r *http.Request, status int) {
