@@ -61,7 +61,7 @@ type config struct {
 
 // setting is one variable: its defaults, its line in the README and how it is read. The
 // settings table is the configuration: loadConfig walks it, and the README's configuration
-// table is generated from it (scripts/readme_config.py), so the two cannot drift apart.
+// table is generated from it (scripts/readme_config.py; TestReadmeListsEverySetting checks it).
 type setting struct {
 	Name string
 	// Default and DevDefault are the values `serve` and `dev` take when the variable is unset.
@@ -73,7 +73,8 @@ type setting struct {
 	// the variable is unset and has no default: from other settings, the listener or the
 	// emulator of `dev`.
 	Derived, DevDerived string
-	Meaning             string
+
+	Meaning string // the README's explanation
 	// Verbatim values are used as given; others lose surrounding spaces (a secret's spaces are
 	// part of it, and changing them would change every key derived from it).
 	Verbatim bool
