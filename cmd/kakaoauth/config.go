@@ -1,17 +1,20 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/server"
+	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 // config is every setting, read from KAKAOAUTH_* environment variables.
@@ -56,218 +59,412 @@ type config struct {
 	dev             bool // `kakaoauth dev`
 }
 
-// setting documents one variable; the README's configuration table is generated from this list
-// (scripts/readme_config.py). A default in parentheses describes a value worked out at start-up.
+// setting is one variable: its defaults, its line in the README and how it is read. The
+// settings table is the configuration: loadConfig walks it, and the README's configuration
+// table is generated from it (scripts/readme_config.py; TestReadmeListsEverySetting checks it).
 type setting struct {
-	Name, Default, DevDefault, Meaning string
+	Name string
+	// Default and DevDefault are the values `serve` and `dev` take when the variable is unset.
+	Default, DevDefault string
+	// Required, when set, makes `serve` refuse to start without the variable, with this
+	// complaint.
+	Required string
+	// Derived and DevDerived describe, for the README, the value worked out at start-up when
+	// the variable is unset and has no default: from other settings, the listener or the
+	// emulator of `dev`.
+	Derived, DevDerived string
+
+	Meaning string // the README's explanation
+	// Verbatim values are used as given; others lose surrounding spaces (a secret's spaces are
+	// part of it, and changing them would change every key derived from it).
+	Verbatim bool
+	// Parse checks a value and stores it in the config; it is not called for an empty value,
+	// which leaves the zero value or a derived one. Each line of its error is one complaint,
+	// reported under the variable's name.
+	Parse func(v string, c *config) error
 }
 
 var settings = []setting{
-	{"KAKAOAUTH_ADDR", ":8080", "127.0.0.1:8080", "Listen address."},
-	{"KAKAOAUTH_PUBLIC_URL", "(required)", "(http://<ADDR>)", "Public origin of this server: `iss` of its tokens, base of the Kakao callback `<PUBLIC_URL>/auth/kakao/callback`. https, or http for loopback hosts only."},
-	{"KAKAOAUTH_DATABASE_URL", "sqlite:kakaoauth.db", "sqlite:kakaoauth-dev.db", "`sqlite:<path>`, or `postgres://user:pass@host:5432/db?sslmode=verify-full` for several replicas sharing one database (pgx parameters such as `pool_max_conns` and `search_path` work)."},
-	{"KAKAOAUTH_SECRET", "(required)", "(a fixed dev secret)", "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies."},
-	{"KAKAOAUTH_KAKAO_CLIENT_ID", "(required)", "(the emulator's REST key)", "Kakao REST API key (`client_id`)."},
-	{"KAKAOAUTH_KAKAO_CLIENT_SECRET", "", "(the emulator's secret)", "Kakao client secret (sent in the form body)."},
-	{"KAKAOAUTH_KAKAO_ADMIN_KEY", "", "(the emulator's admin key)", "Kakao admin key (unlink, webhook check)."},
-	{"KAKAOAUTH_KAKAO_APP_ID", "", "(the emulator's app id)", "Kakao app id (numeric)."},
-	{"KAKAOAUTH_KAKAO_AUTH_URL", "https://kauth.kakao.com", "(the emulator)", "Kakao auth host; also the expected ID-token issuer."},
-	{"KAKAOAUTH_KAKAO_API_URL", "https://kapi.kakao.com", "(the emulator)", "Kakao API host."},
-	{"KAKAOAUTH_KAKAO_AUDIENCES", "", "", "Extra accepted ID-token `aud` values (native app key, JavaScript key)."},
-	{"KAKAOAUTH_KAKAO_OIDC", "true", "true", "Ask Kakao for an ID token (OpenID Connect must be on in the Kakao console)."},
-	{"KAKAOAUTH_KAKAO_SCOPES", "", "", "Extra consent items to ask for, comma-separated."},
-	{"KAKAOAUTH_KAKAO_TIMEOUT", "10s", "10s", "Deadline of each call to Kakao."},
-	{"KAKAOAUTH_REDIRECT_URIS", "", "http://localhost:3000/kakao/callback,http://127.0.0.1:3000/kakao/callback", "SPA flow: allowed `redirect_uri` values (exact)."},
-	{"KAKAOAUTH_RETURN_TO", "", "", "Browser flow: allowed `return_to` paths or URLs (exact); `/` always."},
-	{"KAKAOAUTH_ALLOWED_ORIGINS", "", "http://localhost:3000,http://127.0.0.1:3000", "Origins allowed CORS with credentials and cookie-authenticated posts; ours always."},
-	{"KAKAOAUTH_TOKEN_AUDIENCE", "(PUBLIC_URL)", "(PUBLIC_URL)", "`aud` of our access tokens, comma-separated."},
-	{"KAKAOAUTH_KEY_ROTATION", "720h", "720h", "Age at which the access-token signing key is replaced (the old one keeps verifying for the token lifetime and stays in the JWKS meanwhile); `off` never."},
-	{"KAKAOAUTH_KEY_RELOAD", "1m", "1m", "How often the signing keys are read again from the database, so replicas see each other's rotations and `kakaoauth keys rotate` (1s to 1h)."},
-	{"KAKAOAUTH_ACCESS_TTL", "15m", "15m", "Access-token lifetime."},
-	{"KAKAOAUTH_REFRESH_TTL", "720h", "720h", "Session (refresh-token family) absolute lifetime."},
-	{"KAKAOAUTH_REFRESH_GRACE", "10s", "10s", "A rotated refresh token answers its successor for this long; reuse after it revokes the session."},
-	{"KAKAOAUTH_REFRESH_GRACE_MAX", "10", "10", "How many times one rotated refresh token is answered within the grace period (tabs, retries); the next replay gets `invalid_grant` without ending the session. `0`: no limit."},
-	{"KAKAOAUTH_FLOW_TTL", "10m", "10m", "Lifetime of a browser login attempt (state, nonce, PKCE)."},
-	{"KAKAOAUTH_COOKIE_ACCESS", "accessToken", "accessToken", "Access cookie name."},
-	{"KAKAOAUTH_COOKIE_REFRESH", "refreshToken", "refreshToken", "Refresh cookie name."},
-	{"KAKAOAUTH_COOKIE_CSRF", "csrfToken", "csrfToken", "CSRF double-submit cookie name (readable by scripts)."},
-	{"KAKAOAUTH_COOKIE_SAMESITE", "lax", "lax", "`lax`, `strict` or `none` (none needs https)."},
-	{"KAKAOAUTH_RATE_LIMITS", "30/1m", "30/1m", "Per client IP and route (login, callback, token, refresh, verify, logout): `<burst>/<period>`, or `off`."},
-	{"KAKAOAUTH_SERVICE_NAME", "kakaoauth", "kakaoauth", "Name shown in page titles."},
-	{"KAKAOAUTH_SHUTDOWN_TIMEOUT", "10s", "10s", "Time for in-flight requests at shutdown."},
-	{"KAKAOAUTH_LOG_LEVEL", "info", "info", "`debug`, `info`, `warn`, `error`."},
-	{"KAKAOAUTH_LOG_FORMAT", "json", "text", "`json` or `text`."},
-	{"KAKAOAUTH_METRICS_ADDR", "", "", "Serve `/metrics` on this address instead of the main one (keep it private)."},
-	{"KAKAOAUTH_PPROF_ADDR", "", "", "Serve Go's `/debug/pprof/` on this address (loopback only; for profiling)."},
-	{"KAKAOAUTH_EMULATOR_ADDR", "", "127.0.0.1:9911", "`dev` only: where the built-in Kakao emulator listens."},
+	{
+		Name: "KAKAOAUTH_ADDR", Default: ":8080", DevDefault: "127.0.0.1:8080",
+		Meaning: "Listen address.",
+		Parse:   func(v string, c *config) error { c.Addr = v; return hostPort(v) },
+	},
+	{
+		Name: "KAKAOAUTH_PUBLIC_URL", Required: "required (the https origin of this server)", DevDerived: "http://<ADDR>",
+		Meaning: "Public origin of this server: `iss` of its tokens, base of the Kakao callback `<PUBLIC_URL>/auth/kakao/callback`. https, or http for loopback hosts only.",
+		Parse:   parsePublicURL,
+	},
+	{
+		Name: "KAKAOAUTH_DATABASE_URL", Default: "sqlite:kakaoauth.db", DevDefault: "sqlite:kakaoauth-dev.db",
+		Meaning: "`sqlite:<path>`, or `postgres://user:pass@host:5432/db?sslmode=verify-full` for several replicas sharing one database (pgx parameters such as `pool_max_conns` and `search_path` work).",
+		Parse:   parseDatabaseURL,
+	},
+	{
+		Name: "KAKAOAUTH_SECRET", Required: secretTooShort, DevDerived: "a fixed dev secret", Verbatim: true,
+		Meaning: "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies.",
+		Parse:   parseSecret,
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_CLIENT_ID", Required: "required (the REST API key of your Kakao app)", DevDerived: "the emulator's REST key",
+		Meaning: "Kakao REST API key (`client_id`).",
+		Parse:   func(v string, c *config) error { c.ClientID = v; return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_CLIENT_SECRET", DevDerived: "the emulator's secret",
+		Meaning: "Kakao client secret (sent in the form body).",
+		Parse:   func(v string, c *config) error { c.ClientSecret = v; return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_ADMIN_KEY", DevDerived: "the emulator's admin key",
+		Meaning: "Kakao admin key (unlink, webhook check).",
+		Parse:   func(v string, c *config) error { c.AdminKey = v; return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_APP_ID", DevDerived: "the emulator's app id",
+		Meaning: "Kakao app id (numeric).",
+		Parse: func(v string, c *config) (err error) {
+			if c.AppID, err = strconv.ParseInt(v, 10, 64); err != nil || c.AppID <= 0 {
+				return fmt.Errorf("want a positive number, got %q", v)
+			}
+			return nil
+		},
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_AUTH_URL", Default: "https://kauth.kakao.com", DevDerived: "the emulator",
+		Meaning: "Kakao auth host; also the expected ID-token issuer.",
+		Parse:   func(v string, c *config) (err error) { c.AuthURL, err = hostURL(v); return err },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_API_URL", Default: "https://kapi.kakao.com", DevDerived: "the emulator",
+		Meaning: "Kakao API host.",
+		Parse:   func(v string, c *config) (err error) { c.APIURL, err = hostURL(v); return err },
+	},
+	{
+		Name:    "KAKAOAUTH_KAKAO_AUDIENCES",
+		Meaning: "Extra accepted ID-token `aud` values (native app key, JavaScript key).",
+		Parse:   func(v string, c *config) error { c.Audiences = list(v); return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_OIDC", Default: "true", DevDefault: "true",
+		Meaning: "Ask Kakao for an ID token (OpenID Connect must be on in the Kakao console).",
+		Parse: func(v string, c *config) (err error) {
+			if c.OIDC, err = strconv.ParseBool(v); err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			return nil
+		},
+	},
+	{
+		Name:    "KAKAOAUTH_KAKAO_SCOPES",
+		Meaning: "Extra consent items to ask for, comma-separated.",
+		Parse:   func(v string, c *config) error { c.Scopes = list(v); return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_TIMEOUT", Default: "10s", DevDefault: "10s",
+		Meaning: "Deadline of each call to Kakao.",
+		Parse:   func(v string, c *config) (err error) { c.KakaoTimeout, err = duration(v, false); return err },
+	},
+	{
+		Name: "KAKAOAUTH_REDIRECT_URIS", DevDefault: "http://localhost:3000/kakao/callback,http://127.0.0.1:3000/kakao/callback",
+		Meaning: "SPA flow: allowed `redirect_uri` values (exact).",
+		Parse:   func(v string, c *config) error { c.RedirectURIs = list(v); return each(c.RedirectURIs, redirectURI) },
+	},
+	{
+		Name:    "KAKAOAUTH_RETURN_TO",
+		Meaning: "Browser flow: allowed `return_to` paths or URLs (exact); `/` always.",
+		Parse:   func(v string, c *config) error { c.ReturnTo = list(v); return each(c.ReturnTo, returnTo) },
+	},
+	{
+		Name: "KAKAOAUTH_ALLOWED_ORIGINS", DevDefault: "http://localhost:3000,http://127.0.0.1:3000",
+		Meaning: "Origins allowed CORS with credentials and cookie-authenticated posts; ours always.",
+		Parse:   func(v string, c *config) error { c.AllowedOrigins = list(v); return each(c.AllowedOrigins, origin) },
+	},
+	{
+		// app.New takes an empty list for PUBLIC_URL.
+		Name: "KAKAOAUTH_TOKEN_AUDIENCE", Derived: "PUBLIC_URL", DevDerived: "PUBLIC_URL",
+		Meaning: "`aud` of our access tokens, comma-separated.",
+		Parse:   func(v string, c *config) error { c.TokenAudience = list(v); return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KEY_ROTATION", Default: "720h", DevDefault: "720h",
+		Meaning: "Age at which the access-token signing key is replaced (the old one keeps verifying for the token lifetime and stays in the JWKS meanwhile); `off` never.",
+		Parse:   parseKeyRotation,
+	},
+	{
+		Name: "KAKAOAUTH_KEY_RELOAD", Default: "1m", DevDefault: "1m",
+		Meaning: "How often the signing keys are read again from the database, so replicas see each other's rotations and `kakaoauth keys rotate` (1s to 1h).",
+		Parse:   parseKeyReload,
+	},
+	{
+		Name: "KAKAOAUTH_ACCESS_TTL", Default: "15m", DevDefault: "15m",
+		Meaning: "Access-token lifetime.",
+		Parse: func(v string, c *config) (err error) {
+			if c.AccessTTL, err = duration(v, false); err == nil && c.AccessTTL > 24*time.Hour {
+				return errors.New("at most 24h (access tokens cannot be revoked before they expire)")
+			}
+			return err
+		},
+	},
+	{
+		Name: "KAKAOAUTH_REFRESH_TTL", Default: "720h", DevDefault: "720h",
+		Meaning: "Session (refresh-token family) absolute lifetime.",
+		Parse:   func(v string, c *config) (err error) { c.RefreshTTL, err = duration(v, false); return err },
+	},
+	{
+		Name: "KAKAOAUTH_REFRESH_GRACE", Default: "10s", DevDefault: "10s",
+		Meaning: "A rotated refresh token answers its successor for this long; reuse after it revokes the session.",
+		Parse: func(v string, c *config) (err error) {
+			if c.RefreshGrace, err = duration(v, true); err == nil && c.RefreshGrace > time.Minute {
+				return errors.New("at most 1m (a long grace weakens reuse detection)")
+			}
+			return err
+		},
+	},
+	{
+		Name: "KAKAOAUTH_REFRESH_GRACE_MAX", Default: "10", DevDefault: "10",
+		Meaning: "How many times one rotated refresh token is answered within the grace period (tabs, retries); the next replay gets `invalid_grant` without ending the session. `0`: no limit.",
+		Parse: func(v string, c *config) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 1000 {
+				return fmt.Errorf("want a whole number from 0 (no limit) to 1000, got %q", v)
+			}
+			c.RefreshGraceMax = n
+			return nil
+		},
+	},
+	{
+		Name: "KAKAOAUTH_FLOW_TTL", Default: "10m", DevDefault: "10m",
+		Meaning: "Lifetime of a browser login attempt (state, nonce, PKCE).",
+		Parse:   func(v string, c *config) (err error) { c.FlowTTL, err = duration(v, false); return err },
+	},
+	{
+		Name: "KAKAOAUTH_COOKIE_ACCESS", Default: "accessToken", DevDefault: "accessToken",
+		Meaning: "Access cookie name.",
+		Parse:   func(v string, c *config) error { c.AccessCookie = v; return cookieName(v) },
+	},
+	{
+		Name: "KAKAOAUTH_COOKIE_REFRESH", Default: "refreshToken", DevDefault: "refreshToken",
+		Meaning: "Refresh cookie name.",
+		Parse:   func(v string, c *config) error { c.RefreshCookie = v; return cookieName(v) },
+	},
+	{
+		Name: "KAKAOAUTH_COOKIE_CSRF", Default: "csrfToken", DevDefault: "csrfToken",
+		Meaning: "CSRF double-submit cookie name (readable by scripts).",
+		Parse:   func(v string, c *config) error { c.CSRFCookie = v; return cookieName(v) },
+	},
+	{
+		Name: "KAKAOAUTH_COOKIE_SAMESITE", Default: "lax", DevDefault: "lax",
+		Meaning: "`lax`, `strict` or `none` (none needs https).",
+		Parse:   parseSameSite,
+	},
+	{
+		Name: "KAKAOAUTH_RATE_LIMITS", Default: "30/1m", DevDefault: "30/1m",
+		Meaning: "Per client IP and route (login, callback, token, refresh, verify, logout): `<burst>/<period>`, or `off`.",
+		Parse:   parseRateLimits,
+	},
+	{
+		Name: "KAKAOAUTH_SERVICE_NAME", Default: "kakaoauth", DevDefault: "kakaoauth",
+		Meaning: "Name shown in page titles.",
+		Parse:   func(v string, c *config) error { c.ServiceName = v; return nil },
+	},
+	{
+		Name: "KAKAOAUTH_SHUTDOWN_TIMEOUT", Default: "10s", DevDefault: "10s",
+		Meaning: "Time for in-flight requests at shutdown.",
+		Parse:   func(v string, c *config) (err error) { c.ShutdownTimeout, err = duration(v, false); return err },
+	},
+	{
+		Name: "KAKAOAUTH_LOG_LEVEL", Default: "info", DevDefault: "info",
+		Meaning: "`debug`, `info`, `warn`, `error`.",
+		Parse: func(v string, c *config) error {
+			c.LogLevel = strings.ToLower(v)
+			return oneOf(c.LogLevel, "debug", "info", "warn", "error")
+		},
+	},
+	{
+		Name: "KAKAOAUTH_LOG_FORMAT", Default: "json", DevDefault: "text",
+		Meaning: "`json` or `text`.",
+		Parse: func(v string, c *config) error {
+			c.LogFormat = strings.ToLower(v)
+			return oneOf(c.LogFormat, "json", "text")
+		},
+	},
+	{
+		Name:    "KAKAOAUTH_METRICS_ADDR",
+		Meaning: "Serve `/metrics` on this address instead of the main one (keep it private).",
+		Parse:   func(v string, c *config) error { c.MetricsAddr = v; return hostPort(v) },
+	},
+	{
+		Name:    "KAKAOAUTH_PPROF_ADDR",
+		Meaning: "Serve Go's `/debug/pprof/` on this address (loopback only; for profiling).",
+		Parse: func(v string, c *config) error {
+			c.PprofAddr = v
+			if h, _, err := net.SplitHostPort(v); err != nil || !isLoopback(h) {
+				return fmt.Errorf("want a loopback host:port such as 127.0.0.1:6060, got %q", v)
+			}
+			return nil
+		},
+	},
+	{
+		Name: "KAKAOAUTH_EMULATOR_ADDR", DevDefault: "127.0.0.1:9911",
+		Meaning: "`dev` only: where the built-in Kakao emulator listens.",
+		Parse:   func(v string, c *config) error { c.EmulatorAddr = v; return nil },
+	},
 }
 
 // loadConfig reads the environment. In dev mode unset values take safe local defaults;
-// in serve mode a missing or unsafe value is an error naming the variable.
+// in serve mode a missing or unsafe value is an error naming the variable. Every complaint is
+// reported at once, so a deployment is fixed in one round.
 func loadConfig(getenv func(string) string, dev bool) (config, error) {
-	get := func(name string) string {
-		v := strings.TrimSpace(getenv(name))
-		if v != "" {
-			return v
-		}
-		for _, s := range settings {
-			if s.Name == name {
-				d := s.Default
-				if dev {
-					d = s.DevDefault
-				}
-				if strings.HasPrefix(d, "(") { // a description of a derived value, not a value
-					return ""
-				}
-				return d
-			}
-		}
-		return ""
-	}
 	c := config{dev: dev}
 	var errs []string
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
-	}
-	c.Addr = get("KAKAOAUTH_ADDR")
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("KAKAOAUTH_ADDR", "want host:port, got %q", c.Addr)
-	}
-	if v := get("KAKAOAUTH_PUBLIC_URL"); v != "" {
-		u, err := checkURL(v, false)
-		if err != nil {
-			bad("KAKAOAUTH_PUBLIC_URL", "%v", err)
-		} else if u.Path != "" && u.Path != "/" {
-			bad("KAKAOAUTH_PUBLIC_URL", "must be an origin without a path, got %q", v)
-		} else {
-			u.Path = ""
-			c.PublicURL = u
-		}
-	} else if !dev {
-		bad("KAKAOAUTH_PUBLIC_URL", "required (the https origin of this server)")
-	}
-	c.DatabaseURL = get("KAKAOAUTH_DATABASE_URL")
-	switch {
-	case strings.HasPrefix(c.DatabaseURL, "sqlite:") && len(c.DatabaseURL) > len("sqlite:"):
-	case strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://"):
-		if u, err := url.Parse(c.DatabaseURL); err != nil || u.Host == "" {
-			// The URL may carry a password: it is not repeated.
-			bad("KAKAOAUTH_DATABASE_URL", "not a valid postgres://user:password@host:port/database URL")
-		}
-	default:
-		bad("KAKAOAUTH_DATABASE_URL", "want sqlite:<path> or postgres://user:password@host:port/database, got %q", c.DatabaseURL)
-	}
-	c.Secret = getenv("KAKAOAUTH_SECRET")
-	if c.Secret == "" && dev {
-		c.Secret = devSecret
-	}
-	if len(c.Secret) < 32 {
-		bad("KAKAOAUTH_SECRET", "must be at least 32 characters (e.g. `openssl rand -base64 32`)")
-	} else if !dev && c.Secret == devSecret {
-		bad("KAKAOAUTH_SECRET", "is the public development secret; generate your own")
-	}
-	c.ClientID = get("KAKAOAUTH_KAKAO_CLIENT_ID")
-	if c.ClientID == "" && !dev {
-		bad("KAKAOAUTH_KAKAO_CLIENT_ID", "required (the REST API key of your Kakao app)")
-	}
-	c.ClientSecret = get("KAKAOAUTH_KAKAO_CLIENT_SECRET")
-	c.AdminKey = get("KAKAOAUTH_KAKAO_ADMIN_KEY")
-	if v := get("KAKAOAUTH_KAKAO_APP_ID"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			bad("KAKAOAUTH_KAKAO_APP_ID", "want a positive number, got %q", v)
-		}
-		c.AppID = n
-	}
-	for _, k := range []struct {
-		name string
-		dst  *string
-	}{{"KAKAOAUTH_KAKAO_AUTH_URL", &c.AuthURL}, {"KAKAOAUTH_KAKAO_API_URL", &c.APIURL}} {
-		v := get(k.name)
+	for _, s := range settings {
+		v := s.value(getenv, dev)
 		if v == "" {
-			continue
-		}
-		u, err := checkURL(v, false)
-		if err != nil {
-			bad(k.name, "%v", err)
-			continue
-		}
-		*k.dst = strings.TrimSuffix(u.String(), "/")
-	}
-	c.Audiences = list(get("KAKAOAUTH_KAKAO_AUDIENCES"))
-	c.OIDC = true
-	if v := get("KAKAOAUTH_KAKAO_OIDC"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad("KAKAOAUTH_KAKAO_OIDC", "want true or false, got %q", v)
-		}
-		c.OIDC = b
-	}
-	c.Scopes = list(get("KAKAOAUTH_KAKAO_SCOPES"))
-	c.RedirectURIs = list(get("KAKAOAUTH_REDIRECT_URIS"))
-	for _, v := range c.RedirectURIs {
-		if _, err := checkURL(v, true); err != nil {
-			bad("KAKAOAUTH_REDIRECT_URIS", "%q: %v", v, err)
-		}
-	}
-	c.ReturnTo = list(get("KAKAOAUTH_RETURN_TO"))
-	for _, v := range c.ReturnTo {
-		if strings.HasPrefix(v, "/") {
-			if strings.HasPrefix(v, "//") || strings.Contains(v, `\`) {
-				bad("KAKAOAUTH_RETURN_TO", "%q is not a local path", v)
+			if s.Required != "" && !dev {
+				errs = append(errs, s.Name+": "+s.Required)
 			}
 			continue
 		}
-		if _, err := checkURL(v, true); err != nil {
-			bad("KAKAOAUTH_RETURN_TO", "%q: %v", v, err)
+		if err := s.Parse(v, &c); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				errs = append(errs, s.Name+": "+line)
+			}
 		}
 	}
-	c.AllowedOrigins = list(get("KAKAOAUTH_ALLOWED_ORIGINS"))
-	for _, v := range c.AllowedOrigins {
-		u, err := checkURL(v, false)
-		if err != nil {
-			bad("KAKAOAUTH_ALLOWED_ORIGINS", "%q: %v", v, err)
-		} else if u.Path != "" || u.RawQuery != "" {
-			bad("KAKAOAUTH_ALLOWED_ORIGINS", "%q must be an origin (scheme://host[:port])", v)
+	c.deriveDevSecret()
+	if err := c.checkSameSite(); err != nil {
+		errs = append(errs, "KAKAOAUTH_COOKIE_SAMESITE: "+err.Error())
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return c, nil
+}
+
+// value is the variable's value, or the mode's default when it is unset or blank.
+func (s setting) value(getenv func(string) string, dev bool) string {
+	v := getenv(s.Name)
+	if !s.Verbatim {
+		v = strings.TrimSpace(v)
+	}
+	switch {
+	case v != "":
+		return v
+	case dev:
+		return s.DevDefault
+	}
+	return s.Default
+}
+
+// deriveDevSecret gives `dev` its public secret when none is set, so a laptop needs no setup.
+func (c *config) deriveDevSecret() {
+	if c.dev && c.Secret == "" {
+		c.Secret = devSecret
+	}
+}
+
+// checkSameSite refuses SameSite=None over http: browsers drop such cookies unless they are
+// Secure. A PUBLIC_URL derived at start-up (dev) is not checked.
+func (c *config) checkSameSite() error {
+	if c.PublicURL != nil && c.SameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
+		return errors.New("none needs an https KAKAOAUTH_PUBLIC_URL")
+	}
+	return nil
+}
+
+// derivePublicURL makes PUBLIC_URL, when it is unset (dev), the address the server listens on.
+func (c *config) derivePublicURL(ln net.Addr) {
+	if c.PublicURL == nil {
+		c.PublicURL = &url.URL{Scheme: "http", Host: hostForURL(ln.String())}
+	}
+}
+
+// deriveFromEmulator points `dev` at its built-in emulator: the Kakao hosts, and the keys of the
+// emulated app where none are set.
+func (c *config) deriveFromEmulator(emuURL string, a kakaotest.App) {
+	c.AuthURL, c.APIURL = emuURL, emuURL
+	if c.ClientID == "" {
+		c.ClientID = a.RESTKey
+	}
+	if c.ClientSecret == "" {
+		c.ClientSecret = a.ClientSecret
+	}
+	if c.AdminKey == "" {
+		c.AdminKey = a.AdminKey
+	}
+	if c.AppID == 0 {
+		c.AppID = a.AppID
+	}
+	if len(c.Audiences) == 0 {
+		// ID tokens of the mobile SDK flow name the native (or JavaScript) key.
+		c.Audiences = []string{a.NativeKey, a.JavaScriptKey}
+	}
+}
+
+const secretTooShort = "must be at least 32 characters (e.g. `openssl rand -base64 32`)"
+
+func parseSecret(v string, c *config) error {
+	c.Secret = v
+	switch {
+	case len(v) < 32:
+		return errors.New(secretTooShort)
+	case !c.dev && v == devSecret:
+		return errors.New("is the public development secret; generate your own")
+	}
+	return nil
+}
+
+func parsePublicURL(v string, c *config) error {
+	u, err := checkURL(v, false)
+	if err != nil {
+		return err
+	}
+	if u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("must be an origin without a path, got %q", v)
+	}
+	u.Path = ""
+	c.PublicURL = u
+	return nil
+}
+
+func parseDatabaseURL(v string, c *config) error {
+	c.DatabaseURL = v
+	switch {
+	case strings.HasPrefix(v, "sqlite:") && len(v) > len("sqlite:"):
+	case strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://"):
+		if u, err := url.Parse(v); err != nil || u.Host == "" {
+			// The URL may carry a password: it is not repeated.
+			return errors.New("not a valid postgres://user:password@host:port/database URL")
 		}
+	default:
+		return fmt.Errorf("want sqlite:<path> or postgres://user:password@host:port/database, got %q", v)
 	}
-	c.TokenAudience = list(get("KAKAOAUTH_TOKEN_AUDIENCE"))
-	for _, d := range []struct {
-		name string
-		dst  *time.Duration
-	}{
-		{"KAKAOAUTH_ACCESS_TTL", &c.AccessTTL}, {"KAKAOAUTH_REFRESH_TTL", &c.RefreshTTL},
-		{"KAKAOAUTH_REFRESH_GRACE", &c.RefreshGrace}, {"KAKAOAUTH_FLOW_TTL", &c.FlowTTL},
-		{"KAKAOAUTH_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout}, {"KAKAOAUTH_KAKAO_TIMEOUT", &c.KakaoTimeout},
-		{"KAKAOAUTH_KEY_RELOAD", &c.KeyReload},
-	} {
-		v := get(d.name)
-		n, err := time.ParseDuration(v)
-		if err != nil || n < 0 || (n == 0 && d.name != "KAKAOAUTH_REFRESH_GRACE") {
-			bad(d.name, "want a positive duration such as 15m, got %q", v)
-		}
-		*d.dst = n
+	return nil
+}
+
+func parseKeyRotation(v string, c *config) (err error) {
+	if v = strings.ToLower(v); v == "off" {
+		return nil
 	}
-	if n, err := strconv.Atoi(get("KAKAOAUTH_REFRESH_GRACE_MAX")); err != nil || n < 0 || n > 1000 {
-		bad("KAKAOAUTH_REFRESH_GRACE_MAX", "want a whole number from 0 (no limit) to 1000, got %q", get("KAKAOAUTH_REFRESH_GRACE_MAX"))
-	} else {
-		c.RefreshGraceMax = n
+	if c.KeyRotation, err = time.ParseDuration(v); err != nil || c.KeyRotation < time.Hour {
+		return fmt.Errorf("want a duration of at least 1h such as 720h, or off; got %q", v)
 	}
-	if c.RefreshGrace > time.Minute {
-		bad("KAKAOAUTH_REFRESH_GRACE", "at most 1m (a long grace weakens reuse detection)")
+	return nil
+}
+
+func parseKeyReload(v string, c *config) (err error) {
+	if c.KeyReload, err = duration(v, false); err != nil {
+		return err
 	}
-	if c.AccessTTL > 24*time.Hour {
-		bad("KAKAOAUTH_ACCESS_TTL", "at most 24h (access tokens cannot be revoked before they expire)")
+	if c.KeyReload < time.Second || c.KeyReload > time.Hour {
+		return fmt.Errorf("want a duration from 1s to 1h such as 1m, got %q", v)
 	}
-	c.AccessCookie = get("KAKAOAUTH_COOKIE_ACCESS")
-	c.RefreshCookie = get("KAKAOAUTH_COOKIE_REFRESH")
-	c.CSRFCookie = get("KAKAOAUTH_COOKIE_CSRF")
-	for _, n := range []string{c.AccessCookie, c.RefreshCookie, c.CSRFCookie} {
-		if !validCookieName(n) {
-			bad("KAKAOAUTH_COOKIE_*", "invalid cookie name %q", n)
-		}
-	}
-	switch v := strings.ToLower(get("KAKAOAUTH_COOKIE_SAMESITE")); v {
+	return nil
+}
+
+func parseSameSite(v string, c *config) error {
+	switch v = strings.ToLower(v); v {
 	case "lax":
 		c.SameSite = http.SameSiteLaxMode
 	case "strict":
@@ -275,60 +472,100 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 	case "none":
 		c.SameSite = http.SameSiteNoneMode
 	default:
-		bad("KAKAOAUTH_COOKIE_SAMESITE", "want lax, strict or none, got %q", v)
+		return fmt.Errorf("want lax, strict or none, got %q", v)
 	}
-	c.ServiceName = get("KAKAOAUTH_SERVICE_NAME")
-	c.LogLevel = strings.ToLower(get("KAKAOAUTH_LOG_LEVEL"))
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("KAKAOAUTH_LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
+	return nil
+}
+
+func parseRateLimits(v string, c *config) error {
+	if v = strings.ToLower(v); v == "off" {
+		return nil
 	}
-	c.LogFormat = strings.ToLower(get("KAKAOAUTH_LOG_FORMAT"))
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		bad("KAKAOAUTH_LOG_FORMAT", "want json or text, got %q", c.LogFormat)
+	n, per, ok := strings.Cut(v, "/")
+	burst, err1 := strconv.Atoi(n)
+	d, err2 := time.ParseDuration(per)
+	c.RateLimit = server.RateLimit{Burst: burst, Per: d}
+	if !ok || err1 != nil || err2 != nil || burst <= 0 || d <= 0 {
+		return fmt.Errorf("want <burst>/<period> such as 30/1m, or off; got %q", v)
 	}
-	c.EmulatorAddr = get("KAKAOAUTH_EMULATOR_ADDR")
-	if v := strings.ToLower(get("KAKAOAUTH_KEY_ROTATION")); v != "off" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < time.Hour {
-			bad("KAKAOAUTH_KEY_ROTATION", "want a duration of at least 1h such as 720h, or off; got %q", v)
-		}
-		c.KeyRotation = d
+	return nil
+}
+
+// duration reads a duration above zero, or of zero too with zeroOK.
+func duration(v string, zeroOK bool) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || (d == 0 && !zeroOK) {
+		return d, fmt.Errorf("want a positive duration such as 15m, got %q", v)
 	}
-	if c.KeyReload != 0 && (c.KeyReload < time.Second || c.KeyReload > time.Hour) {
-		bad("KAKAOAUTH_KEY_RELOAD", "want a duration from 1s to 1h such as 1m, got %q", get("KAKAOAUTH_KEY_RELOAD"))
+	return d, nil
+}
+
+func hostPort(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return fmt.Errorf("want host:port, got %q", v)
 	}
-	c.PprofAddr = get("KAKAOAUTH_PPROF_ADDR")
-	if c.PprofAddr != "" {
-		if h, _, err := net.SplitHostPort(c.PprofAddr); err != nil || !isLoopback(h) {
-			bad("KAKAOAUTH_PPROF_ADDR", "want a loopback host:port such as 127.0.0.1:6060, got %q", c.PprofAddr)
-		}
+	return nil
+}
+
+// hostURL reads the base URL of a Kakao host, without a trailing slash.
+func hostURL(v string) (string, error) {
+	u, err := checkURL(v, false)
+	if err != nil {
+		return "", err
 	}
-	c.MetricsAddr = get("KAKAOAUTH_METRICS_ADDR")
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			bad("KAKAOAUTH_METRICS_ADDR", "want host:port, got %q", c.MetricsAddr)
-		}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+func redirectURI(v string) error {
+	if _, err := checkURL(v, true); err != nil {
+		return fmt.Errorf("%q: %v", v, err)
 	}
-	if v := strings.ToLower(get("KAKAOAUTH_RATE_LIMITS")); v != "off" {
-		n, per, ok := strings.Cut(v, "/")
-		burst, err1 := strconv.Atoi(n)
-		d, err2 := time.ParseDuration(per)
-		if !ok || err1 != nil || err2 != nil || burst <= 0 || d <= 0 {
-			bad("KAKAOAUTH_RATE_LIMITS", "want <burst>/<period> such as 30/1m, or off; got %q", v)
-		}
-		c.RateLimit = server.RateLimit{Burst: burst, Per: d}
+	return nil
+}
+
+// returnTo accepts a local path or an absolute URL.
+func returnTo(v string) error {
+	if !strings.HasPrefix(v, "/") {
+		return redirectURI(v)
 	}
-	if c.PublicURL != nil {
-		if c.SameSite == http.SameSiteNoneMode && c.PublicURL.Scheme != "https" {
-			bad("KAKAOAUTH_COOKIE_SAMESITE", "none needs an https KAKAOAUTH_PUBLIC_URL")
-		}
+	if strings.HasPrefix(v, "//") || strings.Contains(v, `\`) {
+		return fmt.Errorf("%q is not a local path", v)
 	}
-	if len(errs) > 0 {
-		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
+	return nil
+}
+
+func origin(v string) error {
+	u, err := checkURL(v, false)
+	if err != nil {
+		return fmt.Errorf("%q: %v", v, err)
 	}
-	return c, nil
+	if u.Path != "" || u.RawQuery != "" {
+		return fmt.Errorf("%q must be an origin (scheme://host[:port])", v)
+	}
+	return nil
+}
+
+func cookieName(v string) error {
+	if !validCookieName(v) {
+		return fmt.Errorf("invalid cookie name %q", v)
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return fmt.Errorf("want %s or %s, got %q", strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1], v)
+}
+
+// each checks every item of a list: one complaint per bad item.
+func each(items []string, check func(string) error) error {
+	var errs []error
+	for _, v := range items {
+		errs = append(errs, check(v))
+	}
+	return errors.Join(errs...)
 }
 
 // devSecret is the public secret of `kakaoauth dev`; serve refuses it.

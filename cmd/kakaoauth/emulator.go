@@ -123,3 +123,45 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	defer cancel()
 	return srv.Shutdown(sctx)
 }
+
+// devEmulator is the Kakao emulator `kakaoauth dev` runs next to the server, on
+// KAKAOAUTH_EMULATOR_ADDR.
+type devEmulator struct {
+	*kakaotest.Emulator
+	ln  net.Listener
+	URL string // its base URL: the Kakao hosts and the ID-token issuer
+}
+
+// startEmulator opens the emulator's listener and builds an emulator whose app accepts the
+// server's callback and calls its unlink webhook, as Kakao would (POST /_emulator/unlink).
+// KAKAOAUTH_EMULATOR_AUTO_CONSENT answers every authorize request as one user (load runs).
+func startEmulator(cfg config, getenv func(string) string, log *slog.Logger) (*devEmulator, error) {
+	ln, err := listen(cfg.EmulatorAddr, "KAKAOAUTH_EMULATOR_ADDR")
+	if err != nil {
+		return nil, err
+	}
+	emuURL := "http://" + hostForURL(ln.Addr().String())
+	a := emulatorApp(cfg, getenv)
+	a.RedirectURIs = append(a.RedirectURIs, cfg.PublicURL.String()+"/auth/kakao/callback")
+	a.UnlinkWebhookURL = cfg.PublicURL.String() + "/auth/kakao/webhook/unlink"
+	emu := &devEmulator{
+		Emulator: kakaotest.New(a, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emuURL, Logger: log.With("component", "emulator")}),
+		ln:       ln,
+		URL:      emuURL,
+	}
+	if v := getenv("KAKAOAUTH_EMULATOR_AUTO_CONSENT"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			emu.Close()
+			return nil, fmt.Errorf("KAKAOAUTH_EMULATOR_AUTO_CONSENT: want a Kakao user id, got %q", v)
+		}
+		emu.SetAutoConsent(id)
+	}
+	return emu, nil
+}
+
+// Close stops the emulator and closes its listener.
+func (e *devEmulator) Close() {
+	e.Emulator.Close()
+	_ = e.ln.Close()
+}

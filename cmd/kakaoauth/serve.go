@@ -11,31 +11,16 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
-	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 // runServer runs `serve` or, with dev, `dev`: the server, and in dev the built-in emulator.
 func runServer(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, dev bool) error {
-	name := "serve"
-	if dev {
-		name = "dev"
-	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "", "listen address (KAKAOAUTH_ADDR)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
-	}
-	env := getenv
-	if *addr != "" {
-		env = overlay(getenv, map[string]string{"KAKAOAUTH_ADDR": *addr})
-	}
-	cfg, err := loadConfig(env, dev)
+	cfg, err := serverConfig(args, getenv, stderr, dev)
 	if err != nil {
 		return err
 	}
@@ -43,55 +28,20 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	defer logOut.Close()
 	log := newLogger(logOut, cfg)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr, "KAKAOAUTH_ADDR")
 	if err != nil {
-		return fmt.Errorf("listen on %s (KAKAOAUTH_ADDR): %w", cfg.Addr, err)
+		return err
 	}
 	defer ln.Close()
-	if cfg.PublicURL == nil {
-		cfg.PublicURL = &url.URL{Scheme: "http", Host: hostForURL(ln.Addr().String())}
-	}
+	cfg.derivePublicURL(ln.Addr())
 
-	var emu *kakaotest.Emulator
-	var emuLn net.Listener
+	var emu *devEmulator
 	if dev && (cfg.AuthURL == "" || cfg.APIURL == "") {
-		emuLn, err = net.Listen("tcp", cfg.EmulatorAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s (KAKAOAUTH_EMULATOR_ADDR): %w", cfg.EmulatorAddr, err)
+		if emu, err = startEmulator(cfg, getenv, log); err != nil {
+			return err
 		}
-		defer emuLn.Close()
-		emuURL := "http://" + hostForURL(emuLn.Addr().String())
-		emuApp := emulatorApp(cfg, getenv)
-		emuApp.RedirectURIs = append(emuApp.RedirectURIs, cfg.PublicURL.String()+"/auth/kakao/callback")
-		// The emulator calls our unlink webhook as Kakao would (POST /_emulator/unlink).
-		emuApp.UnlinkWebhookURL = cfg.PublicURL.String() + "/auth/kakao/webhook/unlink"
-		emu = kakaotest.New(emuApp, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emuURL, Logger: log.With("component", "emulator")})
 		defer emu.Close()
-		if v := getenv("KAKAOAUTH_EMULATOR_AUTO_CONSENT"); v != "" {
-			id, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return fmt.Errorf("KAKAOAUTH_EMULATOR_AUTO_CONSENT: want a Kakao user id, got %q", v)
-			}
-			emu.SetAutoConsent(id)
-		}
-		cfg.AuthURL, cfg.APIURL = emuURL, emuURL
-		a := emu.App()
-		if cfg.ClientID == "" {
-			cfg.ClientID = a.RESTKey
-		}
-		if cfg.ClientSecret == "" {
-			cfg.ClientSecret = a.ClientSecret
-		}
-		if cfg.AdminKey == "" {
-			cfg.AdminKey = a.AdminKey
-		}
-		if cfg.AppID == 0 {
-			cfg.AppID = a.AppID
-		}
-		if len(cfg.Audiences) == 0 {
-			// ID tokens of the mobile SDK flow name the native (or JavaScript) key.
-			cfg.Audiences = []string{a.NativeKey, a.JavaScriptKey}
-		}
+		cfg.deriveFromEmulator(emu.URL, emu.App())
 	}
 
 	a, err := app.New(ctx, cfg.app(log))
@@ -100,44 +50,16 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer a.Close()
 
-	srv := &http.Server{
-		Handler:           a.Server,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(ln) }()
-	if cfg.MetricsAddr != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s (KAKAOAUTH_METRICS_ADDR): %w", cfg.MetricsAddr, err)
-		}
-		msrv := &http.Server{Handler: a.Metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = msrv.Serve(mln) }()
-		defer msrv.Close()
-		log.Info("metrics", "addr", mln.Addr().String())
+	srv := serve(mainServer(a.Server, log), ln, errc)
+	closeSides, err := serveSides(cfg, a.Metrics.Handler(), log)
+	if err != nil {
+		return err
 	}
-	if cfg.PprofAddr != "" {
-		pln, err := net.Listen("tcp", cfg.PprofAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s (KAKAOAUTH_PPROF_ADDR): %w", cfg.PprofAddr, err)
-		}
-		pmux := http.NewServeMux()
-		pmux.HandleFunc("/debug/pprof/", pprof.Index)
-		pmux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		pmux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		psrv := &http.Server{Handler: pmux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = psrv.Serve(pln) }()
-		defer psrv.Close()
-	}
+	defer closeSides()
 	var emuSrv *http.Server
 	if emu != nil {
-		emuSrv = &http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}
-		go func() { errc <- emuSrv.Serve(emuLn) }()
+		emuSrv = serve(&http.Server{Handler: emu, ReadHeaderTimeout: 5 * time.Second}, emu.ln, errc)
 	}
 
 	// Replicas sharing a database pick up each other's signing keys (and `kakaoauth keys
@@ -145,20 +67,136 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	// KAKAOAUTH_KEY_ROTATION old.
 	go a.MaintainKeys(ctx, cfg.KeyReload, cfg.KeyRotation, log)
 
-	base := cfg.PublicURL.String()
-	if dev {
-		fmt.Fprintf(stdout, "kakaoauth dev: %s\n", base)
-		if emu != nil {
-			fmt.Fprintf(stdout, "emulator: %s\n", cfg.AuthURL)
-			emu.Describe(stdout, cfg.AuthURL)
-		}
-		fmt.Fprintf(stdout, "\n브라우저에서 %s 를 열고 \"카카오 로그인\"을 누르세요. 에뮬레이터 동의 화면에서 사용자를 고르면 로그인됩니다.\n", base)
-		fmt.Fprintf(stdout, "Open %s in a browser and press \"Login with Kakao\"; pick a user on the emulator's consent page.\n", base)
-		fmt.Fprintf(stdout, "Kakao callback (register at Kakao): %s\n", a.Server.CallbackURL())
-	}
-	fmt.Fprintf(stdout, "listening: %s\n", base)
-	log.Info("listening", "url", base, "addr", ln.Addr().String(), "mode", name)
+	printBanner(stdout, cfg, emu, a.Server.CallbackURL())
+	log.Info("listening", "url", cfg.PublicURL.String(), "addr", ln.Addr().String(), "mode", modeName(dev))
 
+	if err := untilStopped(ctx, errc); err != nil {
+		return err
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	return shutdown(cfg.ShutdownTimeout, srv, emuSrv)
+}
+
+func modeName(dev bool) string {
+	if dev {
+		return "dev"
+	}
+	return "serve"
+}
+
+// serverConfig reads the flags of `serve` and `dev` (-addr wins over KAKAOAUTH_ADDR) and the
+// environment.
+func serverConfig(args []string, getenv func(string) string, stderr io.Writer, dev bool) (config, error) {
+	fs := flag.NewFlagSet(modeName(dev), flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (KAKAOAUTH_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, usageError{err.Error()}
+	}
+	if *addr != "" {
+		getenv = overlay(getenv, map[string]string{"KAKAOAUTH_ADDR": *addr})
+	}
+	return loadConfig(getenv, dev)
+}
+
+// listen opens addr; a failure names the variable it came from.
+func listen(addr, name string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, name, err)
+	}
+	return ln, nil
+}
+
+// mainServer is the server of the API and the pages, with deadlines that keep slow clients from
+// holding connections.
+func mainServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// serve runs srv on ln in the background; its end (an error, or http.ErrServerClosed) goes to
+// errc.
+func serve(srv *http.Server, ln net.Listener, errc chan<- error) *http.Server {
+	go func() { errc <- srv.Serve(ln) }()
+	return srv
+}
+
+// serveSides starts the servers beside the main one, each on an address of its own when set:
+// the metrics (KAKAOAUTH_METRICS_ADDR) and Go's profiles (KAKAOAUTH_PPROF_ADDR). They are
+// closed at the end, not drained, and their errors are not the server's.
+func serveSides(cfg config, metrics http.Handler, log *slog.Logger) (closeAll func(), err error) {
+	var sides []*http.Server
+	closeAll = func() {
+		for _, srv := range slices.Backward(sides) {
+			_ = srv.Close()
+		}
+	}
+	if cfg.MetricsAddr != "" {
+		srv, addr, err := serveSide(cfg.MetricsAddr, "KAKAOAUTH_METRICS_ADDR", metrics)
+		if err != nil {
+			return nil, err
+		}
+		sides = append(sides, srv)
+		log.Info("metrics", "addr", addr.String())
+	}
+	if cfg.PprofAddr != "" {
+		srv, _, err := serveSide(cfg.PprofAddr, "KAKAOAUTH_PPROF_ADDR", pprofHandler())
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		sides = append(sides, srv)
+	}
+	return closeAll, nil
+}
+
+// serveSide serves h on addr in the background and returns the address it listens on.
+func serveSide(addr, name string, h http.Handler) (*http.Server, net.Addr, error) {
+	ln, err := listen(addr, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, ln.Addr(), nil
+}
+
+// pprofHandler serves Go's profiles (KAKAOAUTH_PPROF_ADDR, loopback only).
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// printBanner tells whoever started the server where it is; in dev, also where the emulator is
+// and how to sign in. Tests read the "emulator: <url>" and "listening: <url>" lines.
+func printBanner(w io.Writer, cfg config, emu *devEmulator, callbackURL string) {
+	base := cfg.PublicURL.String()
+	if cfg.dev {
+		fmt.Fprintf(w, "kakaoauth dev: %s\n", base)
+		if emu != nil {
+			fmt.Fprintf(w, "emulator: %s\n", emu.URL)
+			emu.Describe(w, emu.URL)
+		}
+		fmt.Fprintf(w, "\n브라우저에서 %s 를 열고 \"카카오 로그인\"을 누르세요. 에뮬레이터 동의 화면에서 사용자를 고르면 로그인됩니다.\n", base)
+		fmt.Fprintf(w, "Open %s in a browser and press \"Login with Kakao\"; pick a user on the emulator's consent page.\n", base)
+		fmt.Fprintf(w, "Kakao callback (register at Kakao): %s\n", callbackURL)
+	}
+	fmt.Fprintf(w, "listening: %s\n", base)
+}
+
+// untilStopped waits for the end of ctx (a signal), or for a server to fail.
+func untilStopped(ctx context.Context, errc <-chan error) error {
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
@@ -166,13 +204,17 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	return nil
+}
+
+// shutdown lets requests in flight finish within timeout: the server's first, as they may still
+// be talking to the emulator, then the emulator's (emuSrv may be nil).
+func shutdown(timeout time.Duration, srv, emuSrv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	// The server first: its requests in flight may still be talking to the emulator.
-	err = srv.Shutdown(sctx)
+	err := srv.Shutdown(ctx)
 	if emuSrv != nil {
-		_ = emuSrv.Shutdown(sctx)
+		_ = emuSrv.Shutdown(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
