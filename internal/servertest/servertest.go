@@ -529,6 +529,9 @@ func HookParams(user int64, referrer string) url.Values {
 
 // --- helpers added for the e2e/security tests
 
+// update, CheckGolden and Mask below are word for word those of the lifecycle/openapi/browser
+// block (the SPA and SDK login bodies share one shape); when both blocks meet, keep one copy.
+
 // update is the -update flag of every test binary that imports servertest: CheckGolden then
 // rewrites the golden files instead of comparing with them.
 var update = flag.Bool("update", false, "rewrite golden files")
