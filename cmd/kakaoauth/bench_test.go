@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/loadtest"
+	"github.com/kakaoauth/kakaoauth/internal/servertest"
 )
 
 // TestBench_Workloads runs each workload for about a second against `kakaoauth dev`.
@@ -22,7 +23,7 @@ func TestBench_Workloads(t *testing.T) {
 		t.Run(work, func(t *testing.T) {
 			res, err := loadtest.Run(context.Background(), loadtest.Options{
 				BaseURL: d.BaseURL, EmulatorURL: d.EmulatorURL, Workload: work, Concurrency: 4,
-				Duration: time.Second, RedirectURI: spaRedirect, Users: 50, PID: os.Getpid(),
+				Duration: time.Second, RedirectURI: servertest.SPARedirect, Users: 50, PID: os.Getpid(),
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -80,7 +81,7 @@ func TestBench_RefusesRemoteAndBadFlags(t *testing.T) {
 func benchDriver(b *testing.B) (*devServer, *loadtest.Driver) {
 	b.Helper()
 	d := startDev(b, noRateLimits)
-	drv, err := loadtest.NewDriver(d.BaseURL, d.EmulatorURL, spaRedirect, loadtest.NewClient(4), false)
+	drv, err := loadtest.NewDriver(d.BaseURL, d.EmulatorURL, servertest.SPARedirect, loadtest.NewClient(4), false)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,78 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/kakaoauth/kakaoauth/internal/app"
-	"github.com/kakaoauth/kakaoauth/internal/sqlite"
-	"github.com/kakaoauth/kakaoauth/internal/tokens"
+	"github.com/kakaoauth/kakaoauth/internal/servertest"
 )
-
-// TestKeyMaintenance_40_ScheduledRotation: the signing key is replaced once it reaches the
-// rotation age; the old key stays published so tokens it signed keep verifying.
-func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "k.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	secrets, err := tokens.DeriveSecrets(strings.Repeat("k", 40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	iss, err := tokens.NewIssuer(ctx, tokens.IssuerConfig{Store: db, Secrets: secrets, Issuer: "https://auth.example.com", Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	k0 := iss.SigningKeyID()
-
-	mu.Lock()
-	now = now.Add(59 * time.Minute)
-	mu.Unlock()
-	app.KeyMaintenance(ctx, iss, time.Hour, log)
-	if iss.SigningKeyID() != k0 {
-		t.Fatalf("rotated after 59 minutes with a 1h period")
-	}
-	old, _, err := iss.Sign(tokens.AccessClaims{Subject: "u", SessionID: "s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	mu.Lock()
-	now = now.Add(2 * time.Minute)
-	mu.Unlock()
-	app.KeyMaintenance(ctx, iss, time.Hour, log)
-	k1 := iss.SigningKeyID()
-	if k1 == k0 {
-		t.Fatalf("not rotated after 61 minutes with a 1h period")
-	}
-	if !slices.Contains(iss.KeyIDs(), k0) || !strings.Contains(string(iss.JWKS()), k0) {
-		t.Fatalf("old key %s dropped at once: %v", k0, iss.KeyIDs())
-	}
-	if _, err := iss.Verify(old); err != nil {
-		t.Fatalf("token signed before the rotation: %v", err)
-	}
-	// Off: never rotates.
-	mu.Lock()
-	now = now.Add(1000 * time.Hour)
-	mu.Unlock()
-	app.KeyMaintenance(ctx, iss, 0, log)
-	if iss.SigningKeyID() != k1 {
-		t.Fatalf("rotated with rotation off")
-	}
-}
 
 // TestKeys_96_RotateCommand: `kakaoauth keys rotate` against the database of a running server
 // makes a new signing key; after the server's next key reload it signs with it, and tokens
@@ -86,18 +22,18 @@ func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
 func TestKeys_96_RotateCommand(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	d := startDev(t, map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"})
-	access, _, _ := d.sdkSignIn(t, 4217730412856391024)
+	access, _, _ := d.SDKSignIn(t, 4217730412856391024)
 	kid0 := tokenKID(t, access)
 
 	out := runKeysCmd(t, db, "rotate")
 	if !strings.Contains(out, "(was "+kid0+")") {
 		t.Fatalf("keys rotate output does not name the old key %s:\n%s", kid0, out)
 	}
-	waitFor(t, func() bool { a, _, _ := d.sdkSignIn(t, 4217730412856391024); return tokenKID(t, a) != kid0 })
-	if st := meStatus(t, d, access); st != http.StatusOK {
+	waitFor(t, func() bool { a, _, _ := d.SDKSignIn(t, 4217730412856391024); return tokenKID(t, a) != kid0 })
+	if st := d.MeStatus(t, access); st != http.StatusOK {
 		t.Fatalf("token of the retired key: %d, want 200 (it verifies for the overlap)", st)
 	}
-	if jwks := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); !strings.Contains(jwks, kid0) {
+	if jwks := servertest.ReadBody(t, servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); !strings.Contains(jwks, kid0) {
 		t.Errorf("retired key left the JWKS at once: %s", jwks)
 	}
 	if list := runKeysCmd(t, db, "list"); !strings.Contains(list, kid0+"  ES256") || !strings.Contains(list, "retired, verifies until") {
@@ -111,9 +47,9 @@ func TestKeys_96_RotateCommand(t *testing.T) {
 func TestKeys_96_DropOld(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	d := startDev(t, map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"})
-	access, refresh, _ := d.sdkSignIn(t, 4217730412856391024)
+	access, refresh, _ := d.SDKSignIn(t, 4217730412856391024)
 	kid0 := tokenKID(t, access)
-	if st := meStatus(t, d, access); st != http.StatusOK {
+	if st := d.MeStatus(t, access); st != http.StatusOK {
 		t.Fatalf("me before: %d", st) // also puts the token in the verify cache
 	}
 
@@ -121,12 +57,12 @@ func TestKeys_96_DropOld(t *testing.T) {
 	if !strings.Contains(out, "deleted 1 other key(s): "+kid0) {
 		t.Fatalf("keys rotate -drop-old output:\n%s", out)
 	}
-	waitFor(t, func() bool { return meStatus(t, d, access) == http.StatusUnauthorized })
-	if jwks := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); strings.Contains(jwks, kid0) {
+	waitFor(t, func() bool { return d.MeStatus(t, access) == http.StatusUnauthorized })
+	if jwks := servertest.ReadBody(t, servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); strings.Contains(jwks, kid0) {
 		t.Errorf("dropped key still in the JWKS: %s", jwks)
 	}
-	r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": refresh}, nil)
-	b := decode(t, r)
+	r := servertest.PostJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": refresh}, nil)
+	b := servertest.Decode(t, r)
 	if r.StatusCode != http.StatusOK {
 		t.Fatalf("refresh after the drop: %d %v", r.StatusCode, b)
 	}
@@ -134,7 +70,7 @@ func TestKeys_96_DropOld(t *testing.T) {
 	if tokenKID(t, fresh) == kid0 {
 		t.Fatal("new access token signed with the dropped key")
 	}
-	if st := meStatus(t, d, fresh); st != http.StatusOK {
+	if st := d.MeStatus(t, fresh); st != http.StatusOK {
 		t.Fatalf("me with the fresh token: %d", st)
 	}
 }

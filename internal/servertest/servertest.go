@@ -9,12 +9,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
@@ -522,4 +525,72 @@ func (d *Target) Webhook(t testing.TB, method, authz string, params url.Values) 
 // HookParams are the unlink webhook's parameters for a user of the dev app.
 func HookParams(user int64, referrer string) url.Values {
 	return url.Values{"app_id": {DevAppID}, "user_id": {strconv.FormatInt(user, 10)}, "referrer_type": {referrer}}
+}
+
+// --- helpers added for the e2e/security tests
+
+// update, CheckGolden and Mask below are word for word those of the lifecycle/openapi/browser
+// block (the SPA and SDK login bodies share one shape); when both blocks meet, keep one copy.
+
+// update is the -update flag of every test binary that imports servertest: CheckGolden then
+// rewrites the golden files instead of comparing with them.
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// CheckGolden compares the shape of a JSON body with testdata/name, values that change from run
+// to run masked (Mask); with -update it writes the file first.
+func CheckGolden(t testing.TB, name string, body map[string]any) {
+	t.Helper()
+	got, _ := json.MarshalIndent(Mask(body, ""), "", "  ")
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(strings.TrimSpace(string(want)), strings.TrimSpace(string(got))); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// Mask replaces the values of v (found under key) that change from run to run — ids, tokens,
+// times, image URLs — with their key in angle brackets, keeping the shape.
+func Mask(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Mask(e, k)
+		}
+		return out
+	case string:
+		switch key {
+		case "id", "access", "refresh", "created_at", "last_login_at", "profile_image_url":
+			return "<" + key + ">"
+		}
+	}
+	return v
+}
+
+// SPASignIn logs user in as a frontend would, with a code minted at the emulator, and returns
+// the login body's tokens.
+func (d *Target) SPASignIn(t testing.TB, user int64) (access, refresh string) {
+	t.Helper()
+	r := PostJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/token", map[string]string{"code": d.MintCode(t, user), "redirect_uri": SPARedirect}, nil)
+	b := Decode(t, r)
+	if r.StatusCode != 200 {
+		t.Fatalf("SPA login of %d: %d %v", user, r.StatusCode, b)
+	}
+	tok := b["token"].(map[string]any)
+	return tok["access"].(string), tok["refresh"].(string)
+}
+
+// Refresh refreshes with a JSON body and returns the status and the decoded answer.
+func (d *Target) Refresh(t testing.TB, refresh string) (int, map[string]any) {
+	t.Helper()
+	r := PostJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": refresh}, nil)
+	return r.StatusCode, Decode(t, r)
 }
