@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
+	"github.com/kakaoauth/kakaoauth/internal/servertest"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
 )
@@ -86,18 +87,18 @@ func TestKeyMaintenance_40_ScheduledRotation(t *testing.T) {
 func TestKeys_96_RotateCommand(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	d := startDev(t, map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"})
-	access, _, _ := d.sdkSignIn(t, 4217730412856391024)
+	access, _, _ := d.target().SDKSignIn(t, 4217730412856391024)
 	kid0 := tokenKID(t, access)
 
 	out := runKeysCmd(t, db, "rotate")
 	if !strings.Contains(out, "(was "+kid0+")") {
 		t.Fatalf("keys rotate output does not name the old key %s:\n%s", kid0, out)
 	}
-	waitFor(t, func() bool { a, _, _ := d.sdkSignIn(t, 4217730412856391024); return tokenKID(t, a) != kid0 })
-	if st := meStatus(t, d, access); st != http.StatusOK {
+	waitFor(t, func() bool { a, _, _ := d.target().SDKSignIn(t, 4217730412856391024); return tokenKID(t, a) != kid0 })
+	if st := d.target().MeStatus(t, access); st != http.StatusOK {
 		t.Fatalf("token of the retired key: %d, want 200 (it verifies for the overlap)", st)
 	}
-	if jwks := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); !strings.Contains(jwks, kid0) {
+	if jwks := readBody(t, servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); !strings.Contains(jwks, kid0) {
 		t.Errorf("retired key left the JWKS at once: %s", jwks)
 	}
 	if list := runKeysCmd(t, db, "list"); !strings.Contains(list, kid0+"  ES256") || !strings.Contains(list, "retired, verifies until") {
@@ -111,9 +112,9 @@ func TestKeys_96_RotateCommand(t *testing.T) {
 func TestKeys_96_DropOld(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	d := startDev(t, map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"})
-	access, refresh, _ := d.sdkSignIn(t, 4217730412856391024)
+	access, refresh, _ := d.target().SDKSignIn(t, 4217730412856391024)
 	kid0 := tokenKID(t, access)
-	if st := meStatus(t, d, access); st != http.StatusOK {
+	if st := d.target().MeStatus(t, access); st != http.StatusOK {
 		t.Fatalf("me before: %d", st) // also puts the token in the verify cache
 	}
 
@@ -121,8 +122,8 @@ func TestKeys_96_DropOld(t *testing.T) {
 	if !strings.Contains(out, "deleted 1 other key(s): "+kid0) {
 		t.Fatalf("keys rotate -drop-old output:\n%s", out)
 	}
-	waitFor(t, func() bool { return meStatus(t, d, access) == http.StatusUnauthorized })
-	if jwks := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); strings.Contains(jwks, kid0) {
+	waitFor(t, func() bool { return d.target().MeStatus(t, access) == http.StatusUnauthorized })
+	if jwks := readBody(t, servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/.well-known/jwks.json", nil, "")); strings.Contains(jwks, kid0) {
 		t.Errorf("dropped key still in the JWKS: %s", jwks)
 	}
 	r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": refresh}, nil)
@@ -134,7 +135,7 @@ func TestKeys_96_DropOld(t *testing.T) {
 	if tokenKID(t, fresh) == kid0 {
 		t.Fatal("new access token signed with the dropped key")
 	}
-	if st := meStatus(t, d, fresh); st != http.StatusOK {
+	if st := d.target().MeStatus(t, fresh); st != http.StatusOK {
 		t.Fatalf("me with the fresh token: %d", st)
 	}
 }
@@ -195,4 +196,9 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 15 s")
 		}
 	}
+}
+
+// target addresses d for the servertest helpers.
+func (d *devServer) target() *servertest.Target {
+	return &servertest.Target{BaseURL: d.BaseURL, EmulatorURL: d.EmulatorURL}
 }

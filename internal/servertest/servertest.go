@@ -15,6 +15,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -22,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
@@ -522,4 +525,47 @@ func (d *Target) Webhook(t testing.TB, method, authz string, params url.Values) 
 // HookParams are the unlink webhook's parameters for a user of the dev app.
 func HookParams(user int64, referrer string) url.Values {
 	return url.Values{"app_id": {DevAppID}, "user_id": {strconv.FormatInt(user, 10)}, "referrer_type": {referrer}}
+}
+
+// --- helpers added for the lifecycle/openapi/browser tests
+
+// CheckGolden compares the shape of a JSON body (Mask) with testdata/name of the test's package,
+// writing the file first when update is set (a test's -update flag), so a change of the JSON
+// contract shows as a reviewed diff.
+func CheckGolden(t testing.TB, name string, body map[string]any, update bool) {
+	t.Helper()
+	got, _ := json.MarshalIndent(Mask(body, ""), "", "  ")
+	path := filepath.Join("testdata", name)
+	if update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if diff := cmp.Diff(strings.TrimSpace(string(want)), strings.TrimSpace(string(got))); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// Mask replaces the values that change from run to run (ids, tokens, times, image URLs) with
+// their key in angle brackets, keeping the shape, so a golden file holds only what is stable.
+func Mask(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Mask(e, k)
+		}
+		return out
+	case string:
+		switch key {
+		case "id", "access", "refresh", "created_at", "last_login_at", "profile_image_url":
+			return "<" + key + ">"
+		}
+		return x
+	}
+	return v
 }
