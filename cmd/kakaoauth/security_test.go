@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kakaoauth/kakaoauth/internal/servertest"
 )
 
 // startLogin begins a browser login and returns the Kakao authorize URL it redirected to.
@@ -621,7 +619,7 @@ func TestSecurity_53_LogoutWithRefreshBody(t *testing.T) {
 // and the session lives on (the holder of the successor is not logged out).
 func TestSecurity_46_GraceReplayLimit(t *testing.T) {
 	d := startDev(t, map[string]string{"KAKAOAUTH_REFRESH_GRACE_MAX": "2", "KAKAOAUTH_REFRESH_GRACE": "1m"})
-	_, rt0, _ := d.target().SDKSignIn(t, 4217730412856391025)
+	_, rt0, _ := d.sdkSignIn(t, 4217730412856391025)
 	refresh := func(rt string) (int, map[string]any) {
 		r := postJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": rt}, nil)
 		return r.StatusCode, decode(t, r)
@@ -645,7 +643,7 @@ func TestSecurity_46_GraceReplayLimit(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("successor after the refused replay: %d %v, want 200 (the session is not revoked)", st, b)
 	}
-	metrics := readBody(t, servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/metrics", nil, ""))
+	metrics := readBody(t, do(t, http.DefaultClient, "GET", d.BaseURL+"/metrics", nil, ""))
 	if !strings.Contains(metrics, `kakaoauth_refreshes_total{outcome="grace_exceeded"} 1`) {
 		t.Errorf("metrics do not count the refused replay:\n%s", grepLines(metrics, "kakaoauth_refreshes_total"))
 	}

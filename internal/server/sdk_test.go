@@ -5,7 +5,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"flag"
 	"net/http"
 	"os"
 	"sort"
@@ -19,8 +18,6 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/web"
 	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestSDK_LoginNewAndReturning(t *testing.T) {
 	s := servertest.Start(t)
@@ -40,7 +37,7 @@ func TestSDK_LoginNewAndReturning(t *testing.T) {
 			t.Errorf("Set-Cookie lacks %q", want)
 		}
 	}
-	servertest.CheckGolden(t, "sdk_login.golden.json", b, *update)
+	servertest.CheckGolden(t, "sdk_login.golden.json", b)
 	// The same shape as the SPA flow's response.
 	if got, want := keyPaths(servertest.Mask(b, "")), keyPaths(goldenJSON(t, "spa_login.golden.json")); got != want {
 		t.Errorf("SDK response keys %s, SPA response keys %s", got, want)

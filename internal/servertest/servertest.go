@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -529,14 +530,20 @@ func HookParams(user int64, referrer string) url.Values {
 
 // --- helpers added for the lifecycle/openapi/browser tests
 
-// CheckGolden compares the shape of a JSON body (Mask) with testdata/name of the test's package,
-// writing the file first when update is set (a test's -update flag), so a change of the JSON
-// contract shows as a reviewed diff.
-func CheckGolden(t testing.TB, name string, body map[string]any, update bool) {
+// The golden-file helpers below are word for word those of the e2e/security block (the SDK
+// and SPA login bodies share one shape); when both blocks meet, keep one copy.
+
+// update is the -update flag of every test binary that imports servertest: CheckGolden then
+// rewrites the golden files instead of comparing with them.
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// CheckGolden compares the shape of a JSON body with testdata/name, values that change from run
+// to run masked (Mask); with -update it writes the file first.
+func CheckGolden(t testing.TB, name string, body map[string]any) {
 	t.Helper()
 	got, _ := json.MarshalIndent(Mask(body, ""), "", "  ")
 	path := filepath.Join("testdata", name)
-	if update {
+	if *update {
 		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -550,8 +557,8 @@ func CheckGolden(t testing.TB, name string, body map[string]any, update bool) {
 	}
 }
 
-// Mask replaces the values that change from run to run (ids, tokens, times, image URLs) with
-// their key in angle brackets, keeping the shape, so a golden file holds only what is stable.
+// Mask replaces the values of v (found under key) that change from run to run — ids, tokens,
+// times, image URLs — with their key in angle brackets, keeping the shape.
 func Mask(v any, key string) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -565,7 +572,6 @@ func Mask(v any, key string) any {
 		case "id", "access", "refresh", "created_at", "last_login_at", "profile_image_url":
 			return "<" + key + ">"
 		}
-		return x
 	}
 	return v
 }
