@@ -196,37 +196,3 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
-
-// sdkSignIn, meStatus and do stood in lifecycle_test.go, whose tests moved to internal/server;
-// they remain here for the key and security tests until those drive `kakaoauth dev` through
-// servertest too.
-
-func (d *devServer) sdkSignIn(t testing.TB, user int64) (access, refresh, userID string) {
-	t.Helper()
-	kakao := decode(t, postJSON(t, http.DefaultClient, d.EmulatorURL+"/_emulator/token", map[string]any{"user_id": user}, nil))
-	b := decode(t, postJSON(t, http.DefaultClient, d.BaseURL+"/auth/kakao/sdk", map[string]any{"access_token": kakao["access_token"], "id_token": kakao["id_token"]}, nil))
-	tok, ok := b["token"].(map[string]any)
-	if !ok {
-		t.Fatalf("SDK login of %d: %v", user, b)
-	}
-	return tok["access"].(string), tok["refresh"].(string), b["user"].(map[string]any)["id"].(string)
-}
-
-func meStatus(t testing.TB, d *devServer, access string) int {
-	t.Helper()
-	r, _ := getJSON(t, http.DefaultClient, d.BaseURL+"/auth/me", access)
-	return r.StatusCode
-}
-
-func do(t testing.TB, c *http.Client, method, u string, hdr map[string]string, body string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(method, u, strings.NewReader(body))
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	r, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
