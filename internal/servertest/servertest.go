@@ -527,10 +527,7 @@ func HookParams(user int64, referrer string) url.Values {
 	return url.Values{"app_id": {DevAppID}, "user_id": {strconv.FormatInt(user, 10)}, "referrer_type": {referrer}}
 }
 
-// --- helpers added for the e2e/security tests
-
-// update, CheckGolden and Mask below are word for word those of the lifecycle/openapi/browser
-// block (the SPA and SDK login bodies share one shape); when both blocks meet, keep one copy.
+// Golden files and login helpers.
 
 // update is the -update flag of every test binary that imports servertest: CheckGolden then
 // rewrites the golden files instead of comparing with them.

@@ -1,4 +1,4 @@
-package main
+package server_test
 
 import (
 	"bytes"
@@ -18,6 +18,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/kakaoauth/kakaoauth/internal/openapi"
+	"github.com/kakaoauth/kakaoauth/internal/servertest"
+	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 // apiDoc is the OpenAPI document with its schemas compiled on demand; it checks real responses
@@ -208,7 +210,7 @@ func (d *apiDoc) do(t *testing.T, base string, c apiCall) (*http.Response, []byt
 	}
 	client := c.client
 	if client == nil {
-		client = noRedirects(http.DefaultClient)
+		client = servertest.NoRedirects(http.DefaultClient)
 	}
 	r, err := client.Do(req)
 	if err != nil {
@@ -227,7 +229,7 @@ func (d *apiDoc) do(t *testing.T, base string, c apiCall) (*http.Response, []byt
 	return r, body
 }
 
-func jsonBody(v any) string {
+func apiJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
@@ -236,9 +238,9 @@ func jsonBody(v any) string {
 // openapi.json, so the document cannot drift from what the server does.
 func TestOpenAPI_RealResponses(t *testing.T) {
 	doc := loadAPIDoc(t)
-	d := startDev(t, nil)
+	s := servertest.Start(t)
 	const ctJSON = "application/json"
-	do := func(c apiCall) (*http.Response, []byte) { t.Helper(); return doc.do(t, d.BaseURL, c) }
+	do := func(c apiCall) (*http.Response, []byte) { t.Helper(); return doc.do(t, s.BaseURL, c) }
 
 	for _, p := range []string{"/healthz", "/readyz", "/.well-known/jwks.json", "/.well-known/openid-configuration"} {
 		do(apiCall{method: "GET", path: p, want: 200})
@@ -248,50 +250,40 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	var login struct {
 		Token struct{ Access, Refresh string } `json:"token"`
 	}
-	code := d.spaCode(t, userWithEmail, "profile_nickname", "profile_image", "account_email")
-	jar := newBrowser(t)
-	_, body := do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, client: noRedirects(jar),
-		body: jsonBody(map[string]string{"code": code, "redirect_uri": spaRedirect}), want: 200})
+	code := s.SPACode(t, servertest.UserWithEmail, "profile_nickname", "profile_image", "account_email")
+	jar := servertest.NewBrowser(t)
+	_, body := do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, client: servertest.NoRedirects(jar),
+		body: apiJSON(map[string]string{"code": code, "redirect_uri": servertest.SPARedirect}), want: 200})
 	if err := json.Unmarshal(body, &login); err != nil || login.Token.Access == "" {
 		t.Fatalf("login: %v %s", err, body)
 	}
 	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 200,
-		body: jsonBody(map[string]string{"code": d.spaCode(t, userNoEmail, "profile_nickname"), "redirect_uri": spaRedirect})})
-	returning := d.spaCode(t, userWithEmail, "profile_nickname")
+		body: apiJSON(map[string]string{"code": s.SPACode(t, servertest.UserNoEmail, "profile_nickname"), "redirect_uri": servertest.SPARedirect})})
+	returning := s.SPACode(t, servertest.UserWithEmail, "profile_nickname")
 	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 200,
-		body: jsonBody(map[string]string{"code": returning, "redirect_uri": spaRedirect})})
+		body: apiJSON(map[string]string{"code": returning, "redirect_uri": servertest.SPARedirect})})
 	// Reused code: Kakao's KOE320 as 400 invalid_grant with kakao_error_code.
 	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 400,
-		body: jsonBody(map[string]string{"code": returning, "redirect_uri": spaRedirect})})
+		body: apiJSON(map[string]string{"code": returning, "redirect_uri": servertest.SPARedirect})})
 	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 400,
-		body: jsonBody(map[string]string{"code": "x", "redirect_uri": "https://evil.example/cb"})})
-	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 400, body: `{"code":"x","redirect_uri":"` + spaRedirect + `","extra":1}`})
+		body: apiJSON(map[string]string{"code": "x", "redirect_uri": "https://evil.example/cb"})})
+	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 400, body: `{"code":"x","redirect_uri":"` + servertest.SPARedirect + `","extra":1}`})
 	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: "text/plain", want: 415, body: "code=x"})
 	do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON, want: 413, body: `{"code":"` + strings.Repeat("x", 70<<10) + `"}`})
 
 	// Kakao failing: 5xx from Kakao is 502/503, never 401 or 500.
-	setFault := func(fault map[string]any) {
-		r := postJSON(t, http.DefaultClient, d.EmulatorURL+"/_emulator/faults", map[string]any{"endpoint": "/oauth/token", "fault": fault}, nil)
-		readBody(t, r)
-		if r.StatusCode != 204 {
-			t.Fatalf("set fault: %d", r.StatusCode)
-		}
-	}
-	setFault(map[string]any{"status": 503, "times": 5})
+	s.Emulator.SetFault("/oauth/token", kakaotest.Fault{Status: 503, Times: 5})
 	r, _ := do(apiCall{method: "POST", path: "/auth/kakao/token", ctype: ctJSON,
-		body: jsonBody(map[string]string{"code": d.spaCode(t, userWithEmail, "profile_nickname"), "redirect_uri": spaRedirect})})
+		body: apiJSON(map[string]string{"code": s.SPACode(t, servertest.UserWithEmail, "profile_nickname"), "redirect_uri": servertest.SPARedirect})})
 	if r.StatusCode != 502 && r.StatusCode != 503 {
 		t.Errorf("Kakao 503: answered %d, want 502 or 503", r.StatusCode)
 	}
-	req, _ := http.NewRequest("DELETE", d.EmulatorURL+"/_emulator/faults", nil)
-	if r, err := http.DefaultClient.Do(req); err == nil {
-		r.Body.Close()
-	}
+	s.Emulator.ClearFaults()
 
 	// /auth/me.
 	bearer := map[string]string{"Authorization": "Bearer " + login.Token.Access}
 	do(apiCall{method: "GET", path: "/auth/me", hdr: bearer, want: 200})
-	do(apiCall{method: "GET", path: "/auth/me", client: noRedirects(jar), want: 200}) // access cookie
+	do(apiCall{method: "GET", path: "/auth/me", client: servertest.NoRedirects(jar), want: 200}) // access cookie
 	do(apiCall{method: "GET", path: "/auth/me", want: 401})
 	do(apiCall{method: "GET", path: "/auth/me", hdr: map[string]string{"Authorization": "Bearer not.a.jwt"}, want: 401})
 	do(apiCall{method: "GET", path: "/auth/me", hdr: map[string]string{"Authorization": "Basic eDp5"}, want: 401})
@@ -304,7 +296,7 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	do(apiCall{method: "OPTIONS", path: "/auth/logout", want: 204})
 
 	// Verify.
-	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: jsonBody(map[string]string{"token": login.Token.Access}), want: 200})
+	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: apiJSON(map[string]string{"token": login.Token.Access}), want: 200})
 	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: `{"token":"garbage"}`, want: 401})
 	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: `{"token":""}`, want: 400})
 	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: `{"token":`, want: 400})
@@ -315,25 +307,25 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	var refreshed struct {
 		Token struct{ Access, Refresh string } `json:"token"`
 	}
-	_, body = do(apiCall{method: "POST", path: "/auth/token/refresh", ctype: ctJSON, body: jsonBody(map[string]string{"refresh": login.Token.Refresh}), want: 200})
+	_, body = do(apiCall{method: "POST", path: "/auth/token/refresh", ctype: ctJSON, body: apiJSON(map[string]string{"refresh": login.Token.Refresh}), want: 200})
 	if err := json.Unmarshal(body, &refreshed); err != nil || refreshed.Token.Refresh == "" {
 		t.Fatalf("refresh: %v %s", err, body)
 	}
 	do(apiCall{method: "POST", path: "/auth/token/refresh", ctype: ctJSON, body: `{"refresh":"kar_unknown"}`, want: 400})
 	do(apiCall{method: "POST", path: "/auth/token/refresh", ctype: ctJSON, body: `{}`, want: 400})
 	do(apiCall{method: "POST", path: "/auth/token/refresh", want: 400}) // neither body nor cookie
-	do(apiCall{method: "POST", path: "/auth/token/refresh", client: noRedirects(jar), hdr: map[string]string{"Origin": d.BaseURL}, want: 403})
-	do(apiCall{method: "POST", path: "/auth/token/refresh", client: noRedirects(jar),
-		hdr: map[string]string{"Origin": d.BaseURL, "X-CSRF-Token": d.cookie(jar, "/", "csrfToken")}, want: 200})
+	do(apiCall{method: "POST", path: "/auth/token/refresh", client: servertest.NoRedirects(jar), hdr: map[string]string{"Origin": s.BaseURL}, want: 403})
+	do(apiCall{method: "POST", path: "/auth/token/refresh", client: servertest.NoRedirects(jar),
+		hdr: map[string]string{"Origin": s.BaseURL, "X-CSRF-Token": s.Cookie(jar, "/", "csrfToken")}, want: 200})
 
 	// Logout: a bad bearer is 401; a good one 204; no credentials 204; a form post 303.
 	do(apiCall{method: "POST", path: "/auth/logout", hdr: map[string]string{"Authorization": "Bearer x.y.z"}, want: 401})
 	do(apiCall{method: "POST", path: "/auth/logout", hdr: map[string]string{"Authorization": "Bearer " + refreshed.Token.Access}, want: 204})
 	do(apiCall{method: "POST", path: "/auth/logout", ctype: "text/plain", body: "x", want: 415})
 	do(apiCall{method: "POST", path: "/auth/logout", want: 204})
-	do(apiCall{method: "POST", path: "/auth/logout", client: noRedirects(jar), ctype: "application/x-www-form-urlencoded",
-		body: url.Values{"csrf": {d.cookie(jar, "/", "csrfToken")}}.Encode(), hdr: map[string]string{"Origin": d.BaseURL, "Accept": "text/html"}, want: 303})
-	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: jsonBody(map[string]string{"token": refreshed.Token.Access}), want: 401})
+	do(apiCall{method: "POST", path: "/auth/logout", client: servertest.NoRedirects(jar), ctype: "application/x-www-form-urlencoded",
+		body: url.Values{"csrf": {s.Cookie(jar, "/", "csrfToken")}}.Encode(), hdr: map[string]string{"Origin": s.BaseURL, "Accept": "text/html"}, want: 303})
+	do(apiCall{method: "POST", path: "/auth/token/verify", ctype: ctJSON, body: apiJSON(map[string]string{"token": refreshed.Token.Access}), want: 401})
 
 	// Pages and the browser flow's edges.
 	do(apiCall{method: "GET", path: "/", want: 200})
@@ -347,9 +339,9 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	do(apiCall{method: "GET", path: "/static/no-such-file.css", want: 404})
 
 	// Mobile SDK flow: new user, bad input, a token Kakao refuses, a foreign app's token.
-	at, idt := d.sdkToken(t, 4217730412856391026, nil)
+	at, idt := s.SDKToken(t, 4217730412856391026, nil)
 	_, body = do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 200,
-		body: jsonBody(map[string]string{"access_token": at, "id_token": idt})})
+		body: apiJSON(map[string]string{"access_token": at, "id_token": idt})})
 	var sdk struct {
 		Token struct{ Access, Refresh string } `json:"token"`
 	}
@@ -360,8 +352,8 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 400, body: `{"access_token":"x","extra":1}`})
 	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: "text/plain", want: 415, body: "x"})
 	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 401, body: `{"access_token":"unknown-kakao-token"}`})
-	foreign, _ := d.sdkToken(t, 4217730412856391026, map[string]any{"app_id": 99})
-	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 401, body: jsonBody(map[string]string{"access_token": foreign})})
+	foreign, _ := s.SDKToken(t, 4217730412856391026, map[string]any{"app_id": 99})
+	do(apiCall{method: "POST", path: "/auth/kakao/sdk", ctype: ctJSON, want: 401, body: apiJSON(map[string]string{"access_token": foreign})})
 	do(apiCall{method: "OPTIONS", path: "/auth/kakao/sdk", hdr: map[string]string{"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}, want: 204})
 
 	// Sessions.
@@ -379,7 +371,7 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	do(apiCall{method: "DELETE", path: "/auth/sessions/unknown", want: 401})
 	do(apiCall{method: "DELETE", path: "/auth/sessions/unknown", hdr: sdkBearer, ctype: "text/plain", body: "x", want: 415})
 	do(apiCall{method: "GET", path: "/auth/sessions/unknown", hdr: sdkBearer, want: 405})
-	second, _, _ := d.sdkSignIn(t, 4217730412856391026)
+	second, _, _ := s.SDKSignIn(t, 4217730412856391026)
 	do(apiCall{method: "DELETE", path: "/auth/sessions/" + sessions.Sessions[0].ID, hdr: map[string]string{"Authorization": "Bearer " + second}, want: 204})
 
 	// The unlink webhook.
@@ -396,47 +388,47 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 		}
 		do(c)
 	}
-	hook("GET", "KakaoAK "+devAdminKey, hookParams(5300000000000000001, "UNLINK_FROM_APPS"), 200)
-	hook("POST", "KakaoAK "+devAdminKey, hookParams(5300000000000000001, "ACCOUNT_DELETE"), 200)
-	hook("POST", "", hookParams(5300000000000000001, "ACCOUNT_DELETE"), 401)
-	hook("GET", "Bearer "+devAdminKey, hookParams(5300000000000000001, "ACCOUNT_DELETE"), 401)
-	wrongApp := hookParams(5300000000000000001, "ACCOUNT_DELETE")
+	hook("GET", adminKeyAuth, servertest.HookParams(5300000000000000001, "UNLINK_FROM_APPS"), 200)
+	hook("POST", adminKeyAuth, servertest.HookParams(5300000000000000001, "ACCOUNT_DELETE"), 200)
+	hook("POST", "", servertest.HookParams(5300000000000000001, "ACCOUNT_DELETE"), 401)
+	hook("GET", "Bearer "+servertest.DevAdminKey, servertest.HookParams(5300000000000000001, "ACCOUNT_DELETE"), 401)
+	wrongApp := servertest.HookParams(5300000000000000001, "ACCOUNT_DELETE")
 	wrongApp.Set("app_id", "1")
-	hook("POST", "KakaoAK "+devAdminKey, wrongApp, 403)
-	hook("GET", "KakaoAK "+devAdminKey, url.Values{"app_id": {devAppID}, "user_id": {"x"}}, 400)
+	hook("POST", adminKeyAuth, wrongApp, 403)
+	hook("GET", adminKeyAuth, url.Values{"app_id": {servertest.DevAppID}, "user_id": {"x"}}, 400)
 	do(apiCall{method: "POST", path: "/auth/kakao/webhook/unlink", ctype: ctJSON, body: "{}",
-		hdr: map[string]string{"Authorization": "KakaoAK " + devAdminKey}, want: 415})
+		hdr: map[string]string{"Authorization": adminKeyAuth}, want: 415})
 	do(apiCall{method: "PUT", path: "/auth/kakao/webhook/unlink", want: 405})
 
 	// Account deletion: the API (Bearer, then cookie mode), then the pages.
 	do(apiCall{method: "DELETE", path: "/auth/me", want: 401})
 	do(apiCall{method: "DELETE", path: "/auth/me", hdr: map[string]string{"Authorization": "Bearer " + second}, want: 204})
-	browser := newBrowser(t)
-	readBody(t, d.browserLogin(t, browser, userNoEmail, "profile_nickname"))
-	do(apiCall{method: "DELETE", path: "/auth/me", client: noRedirects(browser), hdr: map[string]string{"Origin": d.BaseURL}, want: 403})
-	do(apiCall{method: "GET", path: "/account/delete", client: noRedirects(browser), want: 200})
-	do(apiCall{method: "HEAD", path: "/account/delete", client: noRedirects(browser), want: 200})
-	do(apiCall{method: "POST", path: "/account/delete", client: noRedirects(browser), ctype: "application/x-www-form-urlencoded",
-		body: "csrf=wrong", hdr: map[string]string{"Origin": d.BaseURL}, want: 403})
-	do(apiCall{method: "POST", path: "/account/delete", client: noRedirects(browser), ctype: "application/x-www-form-urlencoded",
-		body: url.Values{"csrf": {d.cookie(browser, "/", "csrfToken")}}.Encode(), hdr: map[string]string{"Origin": d.BaseURL}, want: 303})
+	browser := servertest.NewBrowser(t)
+	servertest.ReadBody(t, s.BrowserLogin(t, browser, servertest.UserNoEmail, "profile_nickname"))
+	do(apiCall{method: "DELETE", path: "/auth/me", client: servertest.NoRedirects(browser), hdr: map[string]string{"Origin": s.BaseURL}, want: 403})
+	do(apiCall{method: "GET", path: "/account/delete", client: servertest.NoRedirects(browser), want: 200})
+	do(apiCall{method: "HEAD", path: "/account/delete", client: servertest.NoRedirects(browser), want: 200})
+	do(apiCall{method: "POST", path: "/account/delete", client: servertest.NoRedirects(browser), ctype: "application/x-www-form-urlencoded",
+		body: "csrf=wrong", hdr: map[string]string{"Origin": s.BaseURL}, want: 403})
+	do(apiCall{method: "POST", path: "/account/delete", client: servertest.NoRedirects(browser), ctype: "application/x-www-form-urlencoded",
+		body: url.Values{"csrf": {s.Cookie(browser, "/", "csrfToken")}}.Encode(), hdr: map[string]string{"Origin": s.BaseURL}, want: 303})
 	do(apiCall{method: "GET", path: "/account/delete", want: 303})
 	do(apiCall{method: "POST", path: "/account/delete", ctype: "application/x-www-form-urlencoded", body: "csrf=x", want: 401})
 	do(apiCall{method: "GET", path: "/account/deleted", want: 200})
 	do(apiCall{method: "GET", path: "/account/deleted?unlink=failed", want: 200})
 	do(apiCall{method: "HEAD", path: "/account/deleted", want: 200})
-	browser2 := newBrowser(t)
-	readBody(t, d.browserLogin(t, browser2, userNoEmail, "profile_nickname"))
-	do(apiCall{method: "DELETE", path: "/auth/me", client: noRedirects(browser2), want: 303,
-		hdr: map[string]string{"Origin": d.BaseURL, "X-CSRF-Token": d.cookie(browser2, "/", "csrfToken"), "Accept": "text/html"}})
+	browser2 := servertest.NewBrowser(t)
+	servertest.ReadBody(t, s.BrowserLogin(t, browser2, servertest.UserNoEmail, "profile_nickname"))
+	do(apiCall{method: "DELETE", path: "/auth/me", client: servertest.NoRedirects(browser2), want: 303,
+		hdr: map[string]string{"Origin": s.BaseURL, "X-CSRF-Token": s.Cookie(browser2, "/", "csrfToken"), "Accept": "text/html"}})
 
 	// /metrics and /openapi.json are mounted by main; validated once they answer.
 	for _, p := range []string{"/metrics", "/openapi.json"} {
 		t.Run(strings.TrimPrefix(p, "/"), func(t *testing.T) {
-			if !served(t, d.BaseURL+p) {
+			if !answers(t, s.BaseURL+p) {
 				t.Skipf("HEAD %s is 404: not wired into the server yet (internal/metrics, internal/openapi)", p)
 			}
-			_, body := doc.do(t, d.BaseURL, apiCall{method: "GET", path: p, want: 200})
+			_, body := doc.do(t, s.BaseURL, apiCall{method: "GET", path: p, want: 200})
 			if p == "/openapi.json" && !bytes.Equal(body, openapi.Document()) {
 				t.Errorf("/openapi.json does not serve the embedded document")
 			}
@@ -462,8 +454,8 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	}
 }
 
-// served reports whether a HEAD request finds the path (anything but 404).
-func served(t *testing.T, u string) bool {
+// answers reports whether a HEAD request finds the path (anything but 404).
+func answers(t *testing.T, u string) bool {
 	t.Helper()
 	r, err := http.Head(u)
 	if err != nil {
@@ -483,7 +475,7 @@ var (
 // TestOpenAPI_EveryRouteDocumented reads internal/server/routes.go: every route and method it
 // serves must be in openapi.json, and every documented path must be served.
 func TestOpenAPI_EveryRouteDocumented(t *testing.T) {
-	src, err := os.ReadFile("../../internal/server/routes.go")
+	src, err := os.ReadFile("routes.go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -556,11 +548,11 @@ func TestOpenAPI_EveryRouteDocumented(t *testing.T) {
 // (every code, no other) and with the status table in internal/server/errors.go (each ErrorNNN
 // schema lists exactly the codes answered with NNN).
 func TestOpenAPI_ErrorCodes(t *testing.T) {
-	authSrc, err := os.ReadFile("../../internal/auth/error.go")
+	authSrc, err := os.ReadFile("../auth/error.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	serverSrc, err := os.ReadFile("../../internal/server/errors.go")
+	serverSrc, err := os.ReadFile("errors.go")
 	if err != nil {
 		t.Fatal(err)
 	}

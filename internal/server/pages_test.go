@@ -1,23 +1,24 @@
-package main
+package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/kakaoauth/kakaoauth/internal/servertest"
 	"github.com/kakaoauth/kakaoauth/internal/web/browsertest"
+	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
-// The browser tests drive Debian's Chromium (headless) against `kakaoauth dev` and its
-// emulator, with the keyboard only, and check every page they meet with axe-core at 1280px and
-// 320px. They skip without Chromium or axe-core, and fail instead when CI is set; see package
-// browsertest for how both are found. Screenshots go to $KAKAOAUTH_SCREENSHOTS or
-// testdata/screenshots.
+// The pages in a real browser: these tests drive Debian's Chromium (headless) against the
+// server and its emulator, with the keyboard only, and check every page they meet with
+// axe-core at 1280px and 320px. They skip without Chromium or axe-core, and fail instead when
+// CI is set; see package browsertest for how both are found. Screenshots go to
+// $KAKAOAUTH_SCREENSHOTS or testdata/screenshots.
 
 // browserTitles are the exact page titles of the accessibility reference (§0.2, §1), by
 // language and page.
@@ -238,11 +239,11 @@ func skipOrStartBrowser(t *testing.T) (context.Context, string) {
 	return ctx, browsertest.AxeSource(t)
 }
 
-// TestBrowser_KeyboardLoginLogout logs in and out with the keyboard alone, in Korean and in
+// TestPages_KeyboardLoginLogout logs in and out with the keyboard alone, in Korean and in
 // English (chosen with the language link), checking every page on the way.
-func TestBrowser_KeyboardLoginLogout(t *testing.T) {
+func TestPages_KeyboardLoginLogout(t *testing.T) {
 	browser, axe := skipOrStartBrowser(t)
-	d := startDev(t, nil)
+	s := servertest.Start(t)
 	for _, lang := range []string{"ko", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			// The browser asks for Korean; the English run switches with the language link.
@@ -251,7 +252,7 @@ func TestBrowser_KeyboardLoginLogout(t *testing.T) {
 			a := newAuditor(t, ctx, axe, "flow-"+lang)
 			titles, texts := browserTitles[lang], browserTexts[lang]
 
-			if err := chromedp.Do(ctx, chromedp.Navigate(d.BaseURL+"/")); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(s.BaseURL+"/")); err != nil {
 				t.Fatal(err)
 			}
 			a.check("login", browserTitles["ko"]["login"], false)
@@ -310,12 +311,12 @@ func TestBrowser_KeyboardLoginLogout(t *testing.T) {
 	}
 }
 
-// TestBrowser_KeyboardCancelAndRetry cancels at the emulator with the keyboard, lands on the
+// TestPages_KeyboardCancelAndRetry cancels at the emulator with the keyboard, lands on the
 // error page with the focus on its h1 and the message in an alert region, and restarts the
 // login with one Enter.
-func TestBrowser_KeyboardCancelAndRetry(t *testing.T) {
+func TestPages_KeyboardCancelAndRetry(t *testing.T) {
 	browser, axe := skipOrStartBrowser(t)
-	d := startDev(t, nil)
+	s := servertest.Start(t)
 	for _, lang := range []string{"ko", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			accept := map[string]string{"ko": "ko-KR,ko;q=0.9", "en": "en-US,en;q=0.9"}[lang]
@@ -324,7 +325,7 @@ func TestBrowser_KeyboardCancelAndRetry(t *testing.T) {
 			a := newAuditor(t, ctx, axe, "cancel-"+lang)
 			titles, texts := browserTitles[lang], browserTexts[lang]
 
-			if err := chromedp.Do(ctx, chromedp.Navigate(d.BaseURL+"/")); err != nil {
+			if err := chromedp.Do(ctx, chromedp.Navigate(s.BaseURL+"/")); err != nil {
 				t.Fatal(err)
 			}
 			a.check("login", titles["login"], false)
@@ -347,31 +348,18 @@ func TestBrowser_KeyboardCancelAndRetry(t *testing.T) {
 	}
 }
 
-// TestBrowser_KakaoUnavailable makes the emulator's token endpoint fail, logs in with the
+// TestPages_KakaoUnavailable makes the emulator's token endpoint fail, logs in with the
 // keyboard and checks the error page the callback redirects to.
-func TestBrowser_KakaoUnavailable(t *testing.T) {
+func TestPages_KakaoUnavailable(t *testing.T) {
 	browser, axe := skipOrStartBrowser(t)
-	d := startDev(t, nil)
-	setFault := func(method, body string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, d.EmulatorURL+"/_emulator/faults", bytes.NewReader([]byte(body)))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode/100 != 2 {
-			t.Fatalf("%s /_emulator/faults: %s", method, res.Status)
-		}
-	}
-	setFault("POST", `{"endpoint": "/oauth/token", "fault": {"status": 503}}`)
-	t.Cleanup(func() { setFault("DELETE", "") })
+	s := servertest.Start(t)
+	s.Emulator.SetFault("/oauth/token", kakaotest.Fault{Status: 503})
+	t.Cleanup(s.Emulator.ClearFaults)
 
 	tab := browsertest.NewTab(t, browser, "ko-KR,ko;q=0.9")
 	ctx := browsertest.Timeout(t, tab, 2*time.Minute)
 	a := newAuditor(t, ctx, axe, "unavailable-ko")
-	if err := chromedp.Do(ctx, chromedp.Navigate(d.BaseURL+"/")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.BaseURL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	tabTo(t, ctx, "the Kakao button", isKakaoButton)
@@ -381,11 +369,11 @@ func TestBrowser_KakaoUnavailable(t *testing.T) {
 	liveRegion(t, ctx, "error-kakao_unavailable", "alert", "잠시 후 다시 시도해 주세요.")
 }
 
-// TestBrowser_ErrorPages opens every error page as the callback's redirect leaves it
+// TestPages_ErrorPages opens every error page as the callback's redirect leaves it
 // (/auth/error?code=…#page-heading) in both languages and audits it.
-func TestBrowser_ErrorPages(t *testing.T) {
+func TestPages_ErrorPages(t *testing.T) {
 	browser, axe := skipOrStartBrowser(t)
-	d := startDev(t, nil)
+	s := servertest.Start(t)
 	codes := []string{"cancelled", "consent_required", "login_required", "expired", "kakao_unavailable",
 		"rate_limited", "invalid_request", "not_found", "server"}
 	for _, lang := range []string{"ko", "en"} {
@@ -394,7 +382,7 @@ func TestBrowser_ErrorPages(t *testing.T) {
 			ctx := browsertest.Timeout(t, tab, 3*time.Minute)
 			a := newAuditor(t, ctx, axe, "errors-"+lang)
 			for _, code := range codes {
-				url := d.BaseURL + "/auth/error?code=" + code + "&lang=" + lang + "#page-heading"
+				url := s.BaseURL + "/auth/error?code=" + code + "&lang=" + lang + "#page-heading"
 				if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(url)); err != nil {
 					t.Fatal(err)
 				}
