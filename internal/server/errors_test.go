@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+	"os"
+	"regexp"
 	"testing"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
@@ -46,6 +48,20 @@ func TestErrorTables(t *testing.T) {
 	for page, st := range wantPage {
 		if got := pageStatus[page]; got != st {
 			t.Errorf("page %q answers %d, want %d", page, got, st)
+		}
+	}
+	// Every code of the domain is in the table (a missing one would answer 500).
+	src, err := os.ReadFile("../auth/error.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := regexp.MustCompile(`ECode\w+\s*=\s*"([a-z_]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(domain) < 15 {
+		t.Fatalf("found only %d codes in internal/auth/error.go: has its style changed?", len(domain))
+	}
+	for _, m := range domain {
+		if !seen[m[1]] {
+			t.Errorf("domain code %q is not in the error table", m[1])
 		}
 	}
 	if len(ErrorCodes()) != len(errorTable) {
