@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"bytes"
-	"crypto/rand"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -47,41 +45,5 @@ func TestCleanProfile_EmailAndImage(t *testing.T) {
 	p = CleanProfile(Profile{Email: "ryan@kakao.com", EmailVerified: true, ProfileImageURL: "https://k.kakaocdn.net/img.jpg"})
 	if p.Email != "ryan@kakao.com" || !p.EmailVerified || p.ProfileImageURL != "https://k.kakaocdn.net/img.jpg" {
 		t.Errorf("good profile changed: %+v", p)
-	}
-}
-
-// TestNewID: ids are distinct, 26 base32 characters, and sort by creation time.
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	prev := ""
-	for i := 0; i < 10000; i++ {
-		id, err := NewID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(id) != 26 || seen[id] {
-			t.Fatalf("id %q: length %d or repeated", id, len(id))
-		}
-		if prev != "" && id[:9] < prev[:9] {
-			t.Fatalf("id %q sorts before the earlier %q", id, prev)
-		}
-		seen[id], prev = true, id
-	}
-	// The text sorts as the bytes do, whatever the bytes (a millisecond boundary in the loop
-	// above is rare): random pairs, and the pair whose first 5 bits are 25 and 26 (z and 2 in
-	// the standard base32 alphabet).
-	pairs := [][2][16]byte{{{25 << 3}, {26 << 3}}}
-	for range 10000 {
-		var a, b [16]byte
-		_, _ = rand.Read(a[:])
-		_, _ = rand.Read(b[:])
-		pairs = append(pairs, [2][16]byte{a, b})
-	}
-	for _, p := range pairs {
-		ea := strings.ToLower(idEncoding.EncodeToString(p[0][:]))
-		eb := strings.ToLower(idEncoding.EncodeToString(p[1][:]))
-		if bytes.Compare(p[0][:], p[1][:]) != strings.Compare(ea, eb) {
-			t.Fatalf("%x vs %x: text %q vs %q sorts the other way", p[0], p[1], ea, eb)
-		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -76,11 +75,7 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 		return auth.User{}, false, errors.New("postgres: login user: empty refresh-token hash")
 	}
 	if sess.ID == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("postgres: login user: session id: %w", err)
-		}
-		sess.ID = id.String()
+		sess.ID = auth.NewID(now)
 	}
 	now = micro(now)
 	if sess.CreatedAt.IsZero() {
@@ -147,11 +142,7 @@ func (db *DB) loginUser(ctx context.Context, tx pgx.Tx, p auth.Profile, now time
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return auth.User{}, false, fmt.Errorf("update profile: %w", err)
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("user id: %w", err)
-		}
-		u = auth.User{ID: id.String(), Nickname: p.Nickname, Email: p.Email, EmailVerified: p.EmailVerified,
+		u = auth.User{ID: auth.NewID(now), Nickname: p.Nickname, Email: p.Email, EmailVerified: p.EmailVerified,
 			ProfileImageURL: p.ProfileImageURL, CreatedAt: now, UpdatedAt: now, LastLoginAt: now}
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO users (id, nickname, email, email_verified, profile_image_url, created_at,

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
@@ -146,14 +144,6 @@ func (s *sessionScan) session() auth.Session {
 	return s.s
 }
 
-func newID() (string, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return "", err
-	}
-	return id.String(), nil
-}
-
 // LoginUser finds or creates the user of p's identity, updates its profile and stores sess with its
 // first refresh token rt, in one transaction. Transactions on the single writer connection are
 // serialized, so concurrent first logins of one identity create one user: the second finds the
@@ -167,11 +157,7 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 		return auth.User{}, false, errors.New("sqlite: login user: empty refresh-token hash")
 	}
 	if sess.ID == "" {
-		id, err := newID()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("sqlite: login user: session id: %w", err)
-		}
-		sess.ID = id
+		sess.ID = auth.NewID(now)
 	}
 	if sess.CreatedAt.IsZero() {
 		sess.CreatedAt = now
@@ -224,10 +210,7 @@ func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess au
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		id, err := newID()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("sqlite: login user: user id: %w", err)
-		}
+		id := auth.NewID(now)
 		if _, err := tx.StmtContext(ctx, db.insertUser).ExecContext(ctx, id, p.Nickname, p.Email,
 			p.EmailVerified, p.ProfileImageURL, n, n, n); err != nil {
 			return auth.User{}, false, fmt.Errorf("sqlite: login user: insert user: %w", err)
