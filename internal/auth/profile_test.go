@@ -47,3 +47,84 @@ func TestCleanProfile_EmailAndImage(t *testing.T) {
 		t.Errorf("good profile changed: %+v", p)
 	}
 }
+
+// TestCleanProfile_Fields: every text field is cleaned and bounded as the nickname is, and the
+// identity fields are left as the provider gave them.
+func TestCleanProfile_Fields(t *testing.T) {
+	longURL := "https://k.kakaocdn.net/" + strings.Repeat("a", maxURL)
+	cases := []struct {
+		name string
+		in   Profile
+		want Profile
+	}{
+		{
+			name: "empty profile stays empty",
+			in:   Profile{},
+			want: Profile{},
+		},
+		{
+			name: "identity untouched",
+			in:   Profile{Provider: ProviderKakao, Subject: "4242", Nickname: "라이언"},
+			want: Profile{Provider: ProviderKakao, Subject: "4242", Nickname: "라이언"},
+		},
+		{
+			name: "tab and carriage return become spaces, then trimmed",
+			in:   Profile{Nickname: "\tRyan\r\nKakao\t"},
+			want: Profile{Nickname: "Ryan  Kakao"},
+		},
+		{
+			name: "email cleaned and kept with its flag",
+			in:   Profile{Email: " ryan\u202E@kakao.com ", EmailVerified: true},
+			want: Profile{Email: "ryan@kakao.com", EmailVerified: true},
+		},
+		{
+			name: "empty email drops the verified flag",
+			in:   Profile{EmailVerified: true},
+			want: Profile{},
+		},
+		{
+			name: "email made only of control characters is dropped",
+			in:   Profile{Email: "\x00\x01", EmailVerified: true},
+			want: Profile{},
+		},
+		{
+			name: "http image kept",
+			in:   Profile{ProfileImageURL: "http://k.kakaocdn.net/img.jpg"},
+			want: Profile{ProfileImageURL: "http://k.kakaocdn.net/img.jpg"},
+		},
+		{
+			name: "data URL dropped",
+			in:   Profile{ProfileImageURL: "data:image/png;base64,AAAA"},
+			want: Profile{},
+		},
+		{
+			name: "image URL cut at the limit",
+			in:   Profile{ProfileImageURL: longURL},
+			want: Profile{ProfileImageURL: longURL[:maxURL]},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CleanProfile(tc.in); got != tc.want {
+				t.Errorf("CleanProfile(%+v) =\n%+v, want\n%+v", tc.in, got, tc.want)
+			}
+		})
+	}
+	// An over-long email is cut at the limit, and dropped when the cut leaves no "@".
+	if email := CleanProfile(Profile{Email: "ryan@" + strings.Repeat("a", 400)}).Email; len(email) != maxEmail {
+		t.Errorf("a 405-character email kept %d characters, want %d", len(email), maxEmail)
+	}
+	if email := CleanProfile(Profile{Email: strings.Repeat("a", 400) + "@kakao.com"}).Email; email != "" {
+		t.Errorf("a 410-character email cut before its @ kept %q, want it dropped", email)
+	}
+}
+
+// TestCleanProfile_CleanInputAllocatesNothing: the common case, a clean profile, is checked
+// without copying (CleanProfile runs on every login).
+func TestCleanProfile_CleanInputAllocatesNothing(t *testing.T) {
+	p := Profile{Provider: ProviderKakao, Subject: "4242", Nickname: "라이언 👩‍👩‍👧", Email: "ryan@kakao.com",
+		EmailVerified: true, ProfileImageURL: "https://k.kakaocdn.net/img.jpg"}
+	if n := testing.AllocsPerRun(100, func() { _ = CleanProfile(p) }); n != 0 {
+		t.Errorf("CleanProfile of a clean profile allocates %v times, want 0", n)
+	}
+}
