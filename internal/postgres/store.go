@@ -423,16 +423,12 @@ func (db *DB) Sessions(ctx context.Context, userID string, now time.Time) ([]aut
 	if err != nil {
 		return nil, fmt.Errorf("postgres: sessions: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.Session
-	for rows.Next() {
+	out, err := pgx.AppendRows([]auth.Session(nil), rows, func(r pgx.CollectableRow) (auth.Session, error) {
 		var ss sessionScan
-		if err := rows.Scan(ss.dest()...); err != nil {
-			return nil, fmt.Errorf("postgres: sessions: %w", err)
-		}
-		out = append(out, ss.session())
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(ss.dest()...)
+		return ss.session(), err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: sessions: %w", err)
 	}
 	return out, nil
@@ -546,20 +542,16 @@ func (db *DB) SigningKeys(ctx context.Context) ([]auth.SigningKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: signing keys: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.SigningKey
-	for rows.Next() {
+	out, err := pgx.AppendRows([]auth.SigningKey(nil), rows, func(r pgx.CollectableRow) (auth.SigningKey, error) {
 		var (
 			k       auth.SigningKey
 			retired pgtype.Timestamptz
 		)
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateSealed, &k.PublicJWK, &k.CreatedAt, &k.NotBefore, &retired); err != nil {
-			return nil, fmt.Errorf("postgres: signing keys: %w", err)
-		}
+		err := r.Scan(&k.ID, &k.Algorithm, &k.PrivateSealed, &k.PublicJWK, &k.CreatedAt, &k.NotBefore, &retired)
 		k.CreatedAt, k.NotBefore, k.RetiredAt = utc(k.CreatedAt), utc(k.NotBefore), fromNull(retired)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+		return k, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: signing keys: %w", err)
 	}
 	return out, nil
@@ -637,17 +629,13 @@ func (db *DB) AuditEvents(ctx context.Context, userID string, limit int) ([]auth
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit events: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.AuditEvent
-	for rows.Next() {
+	out, err := pgx.AppendRows([]auth.AuditEvent(nil), rows, func(r pgx.CollectableRow) (auth.AuditEvent, error) {
 		var e auth.AuditEvent
-		if err := rows.Scan(&e.Time, &e.Type, &e.UserID, &e.SessionID, &e.IP, &e.Detail); err != nil {
-			return nil, fmt.Errorf("postgres: audit events: %w", err)
-		}
+		err := r.Scan(&e.Time, &e.Type, &e.UserID, &e.SessionID, &e.IP, &e.Detail)
 		e.Time = utc(e.Time)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: audit events: %w", err)
 	}
 	return out, nil
