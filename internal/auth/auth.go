@@ -173,7 +173,9 @@ type Store interface {
 	// UserBySession returns the user of an active session (not revoked, not expired at now);
 	// ErrNotFound otherwise. It is on the hot path of every authenticated request.
 	UserBySession(ctx context.Context, userID, sessionID string, now time.Time) (User, error)
-	// Rotate exchanges a refresh token, as RotateRequest and RotateOutcome describe.
+	// Rotate exchanges a refresh token, as RotateRequest and RotateOutcome describe, in one
+	// transaction that reads the token's state, applies DecideRotation and performs the steps it
+	// names.
 	Rotate(ctx context.Context, req RotateRequest) (RotateResult, error)
 	// SessionByRefresh returns the session of a stored refresh-token hash (any state).
 	SessionByRefresh(ctx context.Context, hash []byte) (Session, error)

@@ -465,3 +465,18 @@ func TestDecideRotation_Protocol(t *testing.T) {
 		})
 	}
 }
+
+// TestDecideRotation_Allocs: the rule is on the hot path of every refresh and allocates nothing.
+func TestDecideRotation_Allocs(t *testing.T) {
+	st := rotated(rotState(), rt0.Add(time.Hour), Leaf{Found: true, Generation: 4, ExpiresAt: rt0.Add(rotTokenTTL)})
+	active := rotState()
+	req := rotRequest(rt0.Add(time.Hour + time.Second))
+	req.GraceMax = 10
+	n := testing.AllocsPerRun(100, func() {
+		_ = DecideRotation(active, req).Result(active, User{})
+		_ = DecideRotation(st, req).Counted(true).Result(st, User{})
+	})
+	if n != 0 {
+		t.Errorf("DecideRotation and Result allocate %v times, want 0", n)
+	}
+}
