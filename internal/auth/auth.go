@@ -165,8 +165,8 @@ type Store interface {
 	// all in one transaction. Concurrent first logins of one identity yield one user.
 	// The caller sets sess.ID (and rt.SessionID to the same value); the store must keep that id
 	// and fills in sess.UserID. created reports a new user, whose id the store makes with
-	// NewID(now), so that every id comes from one scheme and one (the caller's) clock; ids of
-	// users stored earlier may have another form (UUIDs), and no one parses them.
+	// NewID(now), so that every id comes from one scheme and one (the caller's) clock. Ids are
+	// opaque: rows stored earlier may have ids of another form, and no one parses them.
 	LoginUser(ctx context.Context, p Profile, sess Session, rt RefreshToken, now time.Time) (u User, created bool, err error)
 	// User returns a user by id.
 	User(ctx context.Context, id string) (User, error)

@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestNewID: ids are distinct, 26 base32 characters, and sort by creation time.
+// uuidV7 is the text form of a version-7, variant-10 UUID in lower case.
+var uuidV7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// TestNewID: ids are distinct, UUIDv7 text of 36 characters, and sort by creation time.
 func TestNewID(t *testing.T) {
 	seen := map[string]bool{}
 	prev := ""
@@ -17,20 +22,21 @@ func TestNewID(t *testing.T) {
 	for i := 0; i < 10000; i++ {
 		// Several ids a millisecond, so the loop crosses many millisecond boundaries.
 		id := NewID(start.Add(time.Duration(i) * 337 * time.Microsecond))
-		if len(id) != 26 || seen[id] {
+		if len(id) != 36 || seen[id] {
 			t.Fatalf("id %q: length %d or repeated", id, len(id))
 		}
-		if strings.ToLower(id) != id || strings.Trim(id, "0123456789abcdefghijklmnopqrstuv") != "" {
-			t.Fatalf("id %q: not lower-case extended-hex base32", id)
+		if !uuidV7.MatchString(id) {
+			t.Fatalf("id %q: not the lower-case text of a version-7 UUID", id)
 		}
-		if prev != "" && id[:9] < prev[:9] {
+		// The first 13 characters (8 hex, a hyphen, 4 hex) are the 48 bits of milliseconds.
+		if prev != "" && id[:13] < prev[:13] {
 			t.Fatalf("id %q sorts before the earlier %q", id, prev)
 		}
 		seen[id], prev = true, id
 	}
 	// The text sorts as the bytes do, whatever the bytes (a millisecond boundary in the loop
 	// above is rare): random pairs, and the pair whose first 5 bits are 25 and 26 (z and 2 in
-	// the standard base32 alphabet).
+	// the standard base32 alphabet, which the ids once used).
 	pairs := [][2][16]byte{{{25 << 3}, {26 << 3}}}
 	for range 10000 {
 		var a, b [16]byte
@@ -39,10 +45,12 @@ func TestNewID(t *testing.T) {
 		pairs = append(pairs, [2][16]byte{a, b})
 	}
 	for _, p := range pairs {
-		ea := strings.ToLower(idEncoding.EncodeToString(p[0][:]))
-		eb := strings.ToLower(idEncoding.EncodeToString(p[1][:]))
+		ea, eb := formatID(p[0]), formatID(p[1])
 		if bytes.Compare(p[0][:], p[1][:]) != strings.Compare(ea, eb) {
 			t.Fatalf("%x vs %x: text %q vs %q sorts the other way", p[0], p[1], ea, eb)
+		}
+		if raw, err := hex.DecodeString(strings.ReplaceAll(ea, "-", "")); err != nil || !bytes.Equal(raw, p[0][:]) {
+			t.Fatalf("formatID(%x) = %q, which does not read back (%v)", p[0], ea, err)
 		}
 	}
 }
@@ -67,7 +75,7 @@ func TestNewID_InjectedTime(t *testing.T) {
 				t.Fatalf("two ids of one moment are both %q", a)
 			}
 			for _, id := range []string{a, b} {
-				raw, err := idEncoding.DecodeString(id)
+				raw, err := hex.DecodeString(strings.ReplaceAll(id, "-", ""))
 				if err != nil || len(raw) != 16 {
 					t.Fatalf("decode %q: %d bytes, %v", id, len(raw), err)
 				}
@@ -76,8 +84,11 @@ func TestNewID_InjectedTime(t *testing.T) {
 				if got, want := int64(binary.BigEndian.Uint64(ms[:])), tc.now.UnixMilli(); got != want {
 					t.Errorf("id %q carries %d ms, want %d", id, got, want)
 				}
+				if !uuidV7.MatchString(id) {
+					t.Errorf("id %q: not a version-7 UUID", id)
+				}
 			}
-			if a[:9] != b[:9] {
+			if a[:13] != b[:13] {
 				t.Errorf("ids of one millisecond %q and %q differ in their time part", a, b)
 			}
 		})

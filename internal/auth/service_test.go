@@ -196,9 +196,10 @@ func TestService_LoginWithCode(t *testing.T) {
 	if first.Session.UserID != first.User.ID || first.Session.Flow != "browser" || !first.Session.ExpiresAt.Equal(st0.Add(refreshTTL)) {
 		t.Errorf("session = %+v, want the user's browser session ending %v", first.Session, st0.Add(refreshTTL))
 	}
-	// Both ids come from the service's clock: their time part is that of st0.
-	want := auth.NewID(st0)[:9]
-	if first.User.ID[:9] != want || first.Session.ID[:9] != want {
+	// Both ids come from the service's clock: their time part (48 bits, 13 characters with the
+	// first hyphen) is that of st0.
+	want := auth.NewID(st0)[:13]
+	if first.User.ID[:13] != want || first.Session.ID[:13] != want {
 		t.Errorf("user id %q, session id %q; want ids made at %v (prefix %q)", first.User.ID, first.Session.ID, st0, want)
 	}
 	if !tokens.ValidRefreshFormat(first.Tokens.Refresh) || !first.Tokens.RefreshExpiry.Equal(st0.Add(refreshTTL)) {
