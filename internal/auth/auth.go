@@ -164,14 +164,18 @@ type Store interface {
 	// profile fields, sets LastLoginAt to now, and creates sess with its first refresh token rt,
 	// all in one transaction. Concurrent first logins of one identity yield one user.
 	// The caller sets sess.ID (and rt.SessionID to the same value); the store must keep that id
-	// and fills in sess.UserID. created reports a new user.
+	// and fills in sess.UserID. created reports a new user, whose id the store makes with
+	// NewID(now), so that every id comes from one scheme and one (the caller's) clock. Ids are
+	// opaque: rows stored earlier may have ids of another form, and no one parses them.
 	LoginUser(ctx context.Context, p Profile, sess Session, rt RefreshToken, now time.Time) (u User, created bool, err error)
 	// User returns a user by id.
 	User(ctx context.Context, id string) (User, error)
 	// UserBySession returns the user of an active session (not revoked, not expired at now);
 	// ErrNotFound otherwise. It is on the hot path of every authenticated request.
 	UserBySession(ctx context.Context, userID, sessionID string, now time.Time) (User, error)
-	// Rotate exchanges a refresh token, as RotateRequest and RotateOutcome describe.
+	// Rotate exchanges a refresh token, as RotateRequest and RotateOutcome describe, in one
+	// transaction that reads the token's state, applies DecideRotation and performs the steps it
+	// names.
 	Rotate(ctx context.Context, req RotateRequest) (RotateResult, error)
 	// SessionByRefresh returns the session of a stored refresh-token hash (any state).
 	SessionByRefresh(ctx context.Context, hash []byte) (Session, error)

@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"bytes"
-	"crypto/rand"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -50,38 +48,86 @@ func TestCleanProfile_EmailAndImage(t *testing.T) {
 	}
 }
 
-// TestNewID: ids are distinct, 26 base32 characters, and sort by creation time.
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	prev := ""
-	for i := 0; i < 10000; i++ {
-		id, err := NewID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(id) != 26 || seen[id] {
-			t.Fatalf("id %q: length %d or repeated", id, len(id))
-		}
-		if prev != "" && id[:9] < prev[:9] {
-			t.Fatalf("id %q sorts before the earlier %q", id, prev)
-		}
-		seen[id], prev = true, id
+// TestCleanProfile_Fields: every text field is cleaned and bounded as the nickname is, and the
+// identity fields are left as the provider gave them.
+func TestCleanProfile_Fields(t *testing.T) {
+	longURL := "https://k.kakaocdn.net/" + strings.Repeat("a", maxURL)
+	cases := []struct {
+		name string
+		in   Profile
+		want Profile
+	}{
+		{
+			name: "empty profile stays empty",
+			in:   Profile{},
+			want: Profile{},
+		},
+		{
+			name: "identity untouched",
+			in:   Profile{Provider: ProviderKakao, Subject: "4242", Nickname: "라이언"},
+			want: Profile{Provider: ProviderKakao, Subject: "4242", Nickname: "라이언"},
+		},
+		{
+			name: "tab and carriage return become spaces, then trimmed",
+			in:   Profile{Nickname: "\tRyan\r\nKakao\t"},
+			want: Profile{Nickname: "Ryan  Kakao"},
+		},
+		{
+			name: "email cleaned and kept with its flag",
+			in:   Profile{Email: " ryan\u202E@kakao.com ", EmailVerified: true},
+			want: Profile{Email: "ryan@kakao.com", EmailVerified: true},
+		},
+		{
+			name: "empty email drops the verified flag",
+			in:   Profile{EmailVerified: true},
+			want: Profile{},
+		},
+		{
+			name: "email made only of control characters is dropped",
+			in:   Profile{Email: "\x00\x01", EmailVerified: true},
+			want: Profile{},
+		},
+		{
+			name: "http image kept",
+			in:   Profile{ProfileImageURL: "http://k.kakaocdn.net/img.jpg"},
+			want: Profile{ProfileImageURL: "http://k.kakaocdn.net/img.jpg"},
+		},
+		{
+			name: "data URL dropped",
+			in:   Profile{ProfileImageURL: "data:image/png;base64,AAAA"},
+			want: Profile{},
+		},
+		{
+			name: "image URL cut at the limit",
+			in:   Profile{ProfileImageURL: longURL},
+			want: Profile{ProfileImageURL: longURL[:maxURL]},
+		},
 	}
-	// The text sorts as the bytes do, whatever the bytes (a millisecond boundary in the loop
-	// above is rare): random pairs, and the pair whose first 5 bits are 25 and 26 (z and 2 in
-	// the standard base32 alphabet).
-	pairs := [][2][16]byte{{{25 << 3}, {26 << 3}}}
-	for range 10000 {
-		var a, b [16]byte
-		_, _ = rand.Read(a[:])
-		_, _ = rand.Read(b[:])
-		pairs = append(pairs, [2][16]byte{a, b})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := CleanProfile(tc.in); got != tc.want {
+				t.Errorf("CleanProfile(%+v) =\n%+v, want\n%+v", tc.in, got, tc.want)
+			}
+		})
 	}
-	for _, p := range pairs {
-		ea := strings.ToLower(idEncoding.EncodeToString(p[0][:]))
-		eb := strings.ToLower(idEncoding.EncodeToString(p[1][:]))
-		if bytes.Compare(p[0][:], p[1][:]) != strings.Compare(ea, eb) {
-			t.Fatalf("%x vs %x: text %q vs %q sorts the other way", p[0], p[1], ea, eb)
-		}
+	// An over-long email is cut at the limit, and dropped when the cut leaves no "@".
+	if email := CleanProfile(Profile{Email: "ryan@" + strings.Repeat("a", 400)}).Email; len(email) != maxEmail {
+		t.Errorf("a 405-character email kept %d characters, want %d", len(email), maxEmail)
+	}
+	if email := CleanProfile(Profile{Email: strings.Repeat("a", 400) + "@kakao.com"}).Email; email != "" {
+		t.Errorf("a 410-character email cut before its @ kept %q, want it dropped", email)
+	}
+}
+
+// TestCleanProfile_CleanInputAllocatesNothing: the common case, a clean profile, is checked
+// without copying (CleanProfile runs on every login).
+func TestCleanProfile_CleanInputAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts do not hold under -race")
+	}
+	p := Profile{Provider: ProviderKakao, Subject: "4242", Nickname: "라이언 👩‍👩‍👧", Email: "ryan@kakao.com",
+		EmailVerified: true, ProfileImageURL: "https://k.kakaocdn.net/img.jpg"}
+	if n := testing.AllocsPerRun(100, func() { _ = CleanProfile(p) }); n != 0 {
+		t.Errorf("CleanProfile of a clean profile allocates %v times, want 0", n)
 	}
 }

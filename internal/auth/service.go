@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -150,10 +148,7 @@ func (s *Service) LoginWithProfile(ctx context.Context, p Profile, meta SessionM
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("new refresh token: %w", err)
 	}
-	sid, err := NewID()
-	if err != nil {
-		return LoginResult{}, err
-	}
+	sid := NewID(now)
 	exp := now.Add(s.cfg.RefreshTTL)
 	sess := Session{
 		ID: sid, CreatedAt: now, LastUsedAt: now, ExpiresAt: exp,
@@ -329,28 +324,6 @@ func storeErr(op string, err error) error {
 		return &Error{Code: ECodeUnavailable, Message: op + ": timed out", Err: err}
 	}
 	return &Error{Code: ECodeUnavailable, Message: op, Err: err}
-}
-
-// idEncoding is base32 with the "extended hex" alphabet (RFC 4648 §7: 0-9 then a-v), whose
-// characters are in ASCII order, so the text of ids sorts as their bytes do. (The standard
-// alphabet puts 2-7 after z, and ids made a millisecond apart could sort backwards.)
-var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
-
-// NewID returns a 128-bit identifier in lower-case base32 (extended hex): 48 bits of Unix
-// milliseconds, then 80 random bits. Ids made one after another sort together, so a store's
-// index of them grows at one end instead of touching a random page per insert; they are not
-// secrets.
-func NewID() (string, error) {
-	var b [16]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	if _, err := rand.Read(b[6:]); err != nil {
-		return "", fmt.Errorf("random id: %w", err)
-	}
-	return strings.ToLower(idEncoding.EncodeToString(b[:])), nil
 }
 
 // Field limits for profile data from Kakao.

@@ -17,9 +17,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -110,18 +109,12 @@ func (db *DB) Ping(ctx context.Context) error {
 // a transaction-level advisory lock, so replicas starting at once apply every migration exactly
 // once. It is idempotent. Open calls it; the `migrate` command may call it on its own.
 func (db *DB) Migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	ms, err := migrate.List(migrations)
 	if err != nil {
-		return fmt.Errorf("postgres: list migrations: %w", err)
+		return fmt.Errorf("postgres: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("postgres: read migration %s: %w", version, err)
-		}
-		if err := db.migrateOne(ctx, version, string(body)); err != nil {
+	for _, m := range ms {
+		if err := db.migrateOne(ctx, m.Version, m.SQL); err != nil {
 			return err
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -116,7 +115,7 @@ func profile(subject string) auth.Profile {
 
 func login(t testing.TB, st auth.Store, p auth.Profile, now time.Time) (auth.User, auth.Session, []byte) {
 	t.Helper()
-	sess := auth.Session{ID: uuid.NewString(), ExpiresAt: now.Add(30 * 24 * time.Hour), UserAgent: "test", Flow: "browser"}
+	sess := auth.Session{ID: auth.NewID(now), ExpiresAt: now.Add(30 * 24 * time.Hour), UserAgent: "test", Flow: "browser"}
 	rt := auth.RefreshToken{Hash: newHash(), ExpiresAt: now.Add(14 * 24 * time.Hour)}
 	u, _, err := st.LoginUser(context.Background(), p, sess, rt, now)
 	if err != nil {
@@ -147,7 +146,7 @@ func TestTwoReplicas_89_48(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				st := replicas[i%2]
-				sess := auth.Session{ID: uuid.NewString(), ExpiresAt: t0.Add(time.Hour)}
+				sess := auth.Session{ID: auth.NewID(t0), ExpiresAt: t0.Add(time.Hour)}
 				u, c, err := st.LoginUser(ctx, p, sess, auth.RefreshToken{Hash: newHash()}, t0)
 				if err != nil {
 					t.Errorf("LoginUser on replica %d: %v", i%2, err)
@@ -245,7 +244,7 @@ func TestTextCleaned(t *testing.T) {
 	ctx := t.Context()
 	p := profile("4200000001")
 	p.Nickname = "라이\x00언"
-	sess := auth.Session{ID: uuid.NewString(), ExpiresAt: t0.Add(time.Hour), UserAgent: "Mozilla\x00/5.0 \xff", IP: "192.0.2.1"}
+	sess := auth.Session{ID: auth.NewID(t0), ExpiresAt: t0.Add(time.Hour), UserAgent: "Mozilla\x00/5.0 \xff", IP: "192.0.2.1"}
 	rt := auth.RefreshToken{Hash: newHash()}
 	u, _, err := db.LoginUser(ctx, p, sess, rt, t0)
 	if err != nil {
@@ -422,7 +421,7 @@ func BenchmarkLoginUser(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		sess := auth.Session{ID: uuid.NewString(), ExpiresAt: t0.Add(time.Hour)}
+		sess := auth.Session{ID: auth.NewID(t0), ExpiresAt: t0.Add(time.Hour)}
 		if _, _, err := db.LoginUser(ctx, p, sess, auth.RefreshToken{Hash: newHash()}, t0.Add(time.Duration(i)*time.Second)); err != nil {
 			b.Fatal(err)
 		}

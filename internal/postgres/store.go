@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -76,11 +75,7 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 		return auth.User{}, false, errors.New("postgres: login user: empty refresh-token hash")
 	}
 	if sess.ID == "" {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("postgres: login user: session id: %w", err)
-		}
-		sess.ID = id.String()
+		sess.ID = auth.NewID(now)
 	}
 	now = micro(now)
 	if sess.CreatedAt.IsZero() {
@@ -147,11 +142,7 @@ func (db *DB) loginUser(ctx context.Context, tx pgx.Tx, p auth.Profile, now time
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return auth.User{}, false, fmt.Errorf("update profile: %w", err)
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("user id: %w", err)
-		}
-		u = auth.User{ID: id.String(), Nickname: p.Nickname, Email: p.Email, EmailVerified: p.EmailVerified,
+		u = auth.User{ID: auth.NewID(now), Nickname: p.Nickname, Email: p.Email, EmailVerified: p.EmailVerified,
 			ProfileImageURL: p.ProfileImageURL, CreatedAt: now, UpdatedAt: now, LastLoginAt: now}
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO users (id, nickname, email, email_verified, profile_image_url, created_at,
@@ -266,9 +257,8 @@ func (db *DB) UserBySession(ctx context.Context, userID, sessionID string, now t
 // Rotate exchanges a refresh token in one transaction. It first locks the row of the token's
 // session (FOR NO KEY UPDATE), then reads the token, the session, the user and the family's
 // newest active token in a fresh snapshot: every rotation, reuse revocation and logout of one
-// family therefore runs one at a time, on whichever replica, and decides on committed state.
-// Checks run in this order: revoked, expired (token or session; grace never extends either),
-// rotated (grace replay or reuse), active. A Reused revocation is committed.
+// family therefore runs one at a time, on whichever replica, and decides on committed state, as
+// auth.DecideRotation rules. A Reused revocation is committed.
 func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateResult, error) {
 	if len(req.Hash) == 0 || len(req.SuccessorHash) == 0 {
 		return auth.RotateResult{}, errors.New("postgres: rotate: empty token hash")
@@ -285,12 +275,9 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 	return res, nil
 }
 
-// graceUse counts one grace replay of req.Hash and reports whether it was within req.GraceMax
-// (always, when GraceMax is not set).
+// graceUse counts one grace replay of req.Hash if it has had fewer than req.GraceMax, and
+// reports whether it counted.
 func graceUse(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (bool, error) {
-	if req.GraceMax <= 0 {
-		return true, nil
-	}
 	tag, err := tx.Exec(ctx, `UPDATE refresh_tokens SET grace_uses = grace_uses + 1
 		WHERE hash = $1 AND grace_uses < $2`, req.Hash, req.GraceMax)
 	if err != nil {
@@ -299,8 +286,11 @@ func graceUse(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (bool, err
 	return tag.RowsAffected() == 1, nil
 }
 
-// rotate is Rotate's work inside a transaction.
+// rotate is Rotate's work inside a transaction: it locks the session, reads the token with its
+// session, user and the family's current token, and does what auth.DecideRotation decides.
 func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.RotateResult, error) {
+	// timestamptz keeps microseconds: the rule decides, and the writes store, moments as kept.
+	req.Now, req.ExpiresAt = micro(req.Now), micro(req.ExpiresAt)
 	var (
 		gen            int
 		tokExp         time.Time
@@ -309,8 +299,6 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 		leafExp        pgtype.Timestamptz
 		ss             sessionScan
 		us             userScan
-		res            auth.RotateResult
-		now            = micro(req.Now)
 	)
 	dest := append([]any{&gen, &tokExp, &tokRot, &tokRev, &leafGen, &leafExp}, ss.dest()...)
 	dest = append(dest, us.dest()...)
@@ -344,88 +332,50 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 	if err != nil {
 		return auth.RotateResult{}, fmt.Errorf("find token: %w", err)
 	}
-	res.Session = ss.session()
-	res.Generation = gen
+	st := auth.TokenState{Generation: gen, ExpiresAt: utc(tokExp), RotatedAt: fromNull(tokRot),
+		RevokedAt: fromNull(tokRev), Session: ss.session(), LeafRead: true,
+		Leaf: auth.Leaf{Found: leafGen.Valid, Generation: int(leafGen.Int32), ExpiresAt: fromNull(leafExp)}}
 
-	switch {
-	case ss.revoked.Valid || tokRev.Valid:
-		res.Outcome = auth.Revoked
-		return res, nil
-	case !now.Before(tokExp) || !now.Before(res.Session.ExpiresAt):
-		res.Outcome = auth.Expired
-		return res, nil
-	case tokRot.Valid && now.Sub(tokRot.Time) < req.Grace:
-		// Grace replay: answer the family's current token again (counting the replay when
-		// GraceMax is set; the session row lock orders concurrent replays).
-		switch {
-		case !leafGen.Valid:
-			res.Outcome = auth.Revoked
-		case !now.Before(leafExp.Time):
-			res.Outcome = auth.Expired
-		default:
-			within, err := graceUse(ctx, tx, req)
-			if err != nil {
-				return auth.RotateResult{}, err
-			}
-			if !within {
-				res.Outcome = auth.GraceExceeded
-				return res, nil
-			}
-			res.Outcome = auth.GraceReplay
-			res.User = us.user()
-			res.CurrentGeneration = int(leafGen.Int32)
-			res.SuccessorExpiresAt = utc(leafExp.Time)
+	d := auth.DecideRotation(st, req)
+	switch d.Step {
+	case auth.StepCountGrace:
+		// The session row lock orders concurrent replays.
+		counted, err := graceUse(ctx, tx, req)
+		if err != nil {
+			return auth.RotateResult{}, err
 		}
-		return res, nil
-	case tokRot.Valid:
-		// Reuse after grace: revoke the whole family and commit that, whatever the caller does next.
-		if err := revokeSession(ctx, tx, "", res.Session.ID, now); err != nil {
+		d = d.Counted(counted)
+	case auth.StepRevokeFamily:
+		if err := revokeSession(ctx, tx, "", st.Session.ID, d.Now); err != nil {
 			return auth.RotateResult{}, fmt.Errorf("revoke family: %w", err)
 		}
-		res.Outcome = auth.Reused
-		res.Session.RevokedAt = now.UTC()
-		return res, nil
+	case auth.StepRotate:
+		// Mark it rotated, store the successor and touch the session, in one round trip.
+		b = &pgx.Batch{}
+		b.Queue(`UPDATE refresh_tokens SET rotated_at = $1 WHERE hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL`,
+			d.Now, req.Hash)
+		b.Queue(insertTokenSQL, tokenArgs(d.Successor)...)
+		b.Queue(`UPDATE sessions SET last_used_at = GREATEST(last_used_at, $1) WHERE id = $2`, d.Now, st.Session.ID)
+		br = tx.SendBatch(ctx, b)
+		tag, err := br.Exec()
+		if err == nil && tag.RowsAffected() != 1 {
+			err = fmt.Errorf("mark rotated changed %d rows", tag.RowsAffected())
+		}
+		if err == nil {
+			_, err = br.Exec()
+			err = tokenErr(err)
+		}
+		if err == nil {
+			_, err = br.Exec()
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return auth.RotateResult{}, err
+		}
 	}
-
-	// Active: mark it rotated, store the successor and touch the session.
-	exp := req.ExpiresAt
-	if exp.IsZero() || exp.After(res.Session.ExpiresAt) {
-		exp = res.Session.ExpiresAt
-	}
-	exp = micro(exp)
-	succ := auth.RefreshToken{Hash: req.SuccessorHash, SessionID: res.Session.ID, ParentHash: req.Hash,
-		Generation: gen + 1, CreatedAt: now, ExpiresAt: exp}
-	b = &pgx.Batch{}
-	b.Queue(`UPDATE refresh_tokens SET rotated_at = $1 WHERE hash = $2 AND rotated_at IS NULL AND revoked_at IS NULL`,
-		now, req.Hash)
-	b.Queue(insertTokenSQL, tokenArgs(succ)...)
-	b.Queue(`UPDATE sessions SET last_used_at = GREATEST(last_used_at, $1) WHERE id = $2`, now, res.Session.ID)
-	br = tx.SendBatch(ctx, b)
-	tag, err := br.Exec()
-	if err == nil && tag.RowsAffected() != 1 {
-		err = fmt.Errorf("mark rotated changed %d rows", tag.RowsAffected())
-	}
-	if err == nil {
-		_, err = br.Exec()
-		err = tokenErr(err)
-	}
-	if err == nil {
-		_, err = br.Exec()
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return auth.RotateResult{}, err
-	}
-	res.Outcome = auth.Rotated
-	res.User = us.user()
-	if now.After(res.Session.LastUsedAt) {
-		res.Session.LastUsedAt = now.UTC()
-	}
-	res.CurrentGeneration = gen + 1
-	res.SuccessorExpiresAt = exp.UTC()
-	return res, nil
+	return d.Result(st, us.user()), nil
 }
 
 // revokeSession revokes a session of userID ("" matches any), keeping an earlier revocation time,
@@ -473,16 +423,12 @@ func (db *DB) Sessions(ctx context.Context, userID string, now time.Time) ([]aut
 	if err != nil {
 		return nil, fmt.Errorf("postgres: sessions: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.Session
-	for rows.Next() {
+	out, err := pgx.AppendRows([]auth.Session(nil), rows, func(r pgx.CollectableRow) (auth.Session, error) {
 		var ss sessionScan
-		if err := rows.Scan(ss.dest()...); err != nil {
-			return nil, fmt.Errorf("postgres: sessions: %w", err)
-		}
-		out = append(out, ss.session())
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(ss.dest()...)
+		return ss.session(), err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: sessions: %w", err)
 	}
 	return out, nil
@@ -596,20 +542,16 @@ func (db *DB) SigningKeys(ctx context.Context) ([]auth.SigningKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: signing keys: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.SigningKey
-	for rows.Next() {
+	out, err := pgx.AppendRows([]auth.SigningKey(nil), rows, func(r pgx.CollectableRow) (auth.SigningKey, error) {
 		var (
 			k       auth.SigningKey
 			retired pgtype.Timestamptz
 		)
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateSealed, &k.PublicJWK, &k.CreatedAt, &k.NotBefore, &retired); err != nil {
-			return nil, fmt.Errorf("postgres: signing keys: %w", err)
-		}
+		err := r.Scan(&k.ID, &k.Algorithm, &k.PrivateSealed, &k.PublicJWK, &k.CreatedAt, &k.NotBefore, &retired)
 		k.CreatedAt, k.NotBefore, k.RetiredAt = utc(k.CreatedAt), utc(k.NotBefore), fromNull(retired)
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+		return k, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: signing keys: %w", err)
 	}
 	return out, nil
@@ -687,17 +629,13 @@ func (db *DB) AuditEvents(ctx context.Context, userID string, limit int) ([]auth
 	if err != nil {
 		return nil, fmt.Errorf("postgres: audit events: %w", err)
 	}
-	defer rows.Close()
-	var out []auth.AuditEvent
-	for rows.Next() {
+	out, err := pgx.AppendRows([]auth.AuditEvent(nil), rows, func(r pgx.CollectableRow) (auth.AuditEvent, error) {
 		var e auth.AuditEvent
-		if err := rows.Scan(&e.Time, &e.Type, &e.UserID, &e.SessionID, &e.IP, &e.Detail); err != nil {
-			return nil, fmt.Errorf("postgres: audit events: %w", err)
-		}
+		err := r.Scan(&e.Time, &e.Type, &e.UserID, &e.SessionID, &e.IP, &e.Detail)
 		e.Time = utc(e.Time)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("postgres: audit events: %w", err)
 	}
 	return out, nil

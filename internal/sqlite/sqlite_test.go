@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/uuid"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -65,7 +64,7 @@ func hashOf(s string) []byte {
 }
 
 func session(now time.Time) auth.Session {
-	return auth.Session{ID: uuid.NewString(), ExpiresAt: now.Add(30 * 24 * time.Hour), Flow: "spa"}
+	return auth.Session{ID: auth.NewID(now), ExpiresAt: now.Add(30 * 24 * time.Hour), Flow: "spa"}
 }
 
 func profile(subject string) auth.Profile {

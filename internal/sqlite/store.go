@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
@@ -146,14 +144,6 @@ func (s *sessionScan) session() auth.Session {
 	return s.s
 }
 
-func newID() (string, error) {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return "", err
-	}
-	return id.String(), nil
-}
-
 // LoginUser finds or creates the user of p's identity, updates its profile and stores sess with its
 // first refresh token rt, in one transaction. Transactions on the single writer connection are
 // serialized, so concurrent first logins of one identity create one user: the second finds the
@@ -167,11 +157,7 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 		return auth.User{}, false, errors.New("sqlite: login user: empty refresh-token hash")
 	}
 	if sess.ID == "" {
-		id, err := newID()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("sqlite: login user: session id: %w", err)
-		}
-		sess.ID = id
+		sess.ID = auth.NewID(now)
 	}
 	if sess.CreatedAt.IsZero() {
 		sess.CreatedAt = now
@@ -224,10 +210,7 @@ func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess au
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		id, err := newID()
-		if err != nil {
-			return auth.User{}, false, fmt.Errorf("sqlite: login user: user id: %w", err)
-		}
+		id := auth.NewID(now)
 		if _, err := tx.StmtContext(ctx, db.insertUser).ExecContext(ctx, id, p.Nickname, p.Email,
 			p.EmailVerified, p.ProfileImageURL, n, n, n); err != nil {
 			return auth.User{}, false, fmt.Errorf("sqlite: login user: insert user: %w", err)
@@ -302,10 +285,9 @@ func (db *DB) UserBySession(ctx context.Context, userID, sessionID string, now t
 	return u, nil
 }
 
-// Rotate exchanges a refresh token in one write transaction: one lookup decides, and only
-// Rotated (three writes) and Reused (two writes) change anything. Checks run in this order:
-// revoked, expired (token or session; grace never extends either), rotated (grace replay or
-// reuse), active.
+// Rotate exchanges a refresh token in one write transaction, as auth.DecideRotation rules: one
+// lookup decides, and only Rotated (two writes), Reused (two writes) and a counted grace replay
+// (one write) change anything.
 func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateResult, error) {
 	if len(req.Hash) == 0 || len(req.SuccessorHash) == 0 {
 		return auth.RotateResult{}, errors.New("sqlite: rotate: empty token hash")
@@ -322,7 +304,9 @@ func (db *DB) Rotate(ctx context.Context, req auth.RotateRequest) (auth.RotateRe
 	return res, nil
 }
 
-// rotate is Rotate's work inside a write transaction; a Reused revocation is committed with it.
+// rotate is Rotate's work inside a write transaction: one indexed lookup reads the token, its
+// session and user; auth.DecideRotation decides; the family's current token is read only for a
+// grace replay. A Reused revocation is committed with the transaction.
 func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (auth.RotateResult, error) {
 	var (
 		gen            int
@@ -330,8 +314,6 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 		tokRot, tokRev sql.NullInt64
 		ss             sessionScan
 		us             userScan
-		res            auth.RotateResult
-		now            = req.Now.UnixNano()
 		dest           = append([]any{&gen, &tokExp, &tokRot, &tokRev}, ss.dest()...)
 	)
 	dest = append(dest, us.dest()...)
@@ -342,87 +324,60 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 	if err != nil {
 		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: find token: %w", err)
 	}
-	res.Session = ss.session()
-	res.Generation = gen
-	sessExp := ss.expires
-
-	switch {
-	case ss.revoked.Valid || tokRev.Valid:
-		res.Outcome = auth.Revoked
-		return res, nil
-	case now >= tokExp || now >= sessExp:
-		res.Outcome = auth.Expired
-		return res, nil
-	case tokRot.Valid && now-tokRot.Int64 < int64(req.Grace):
-		// Grace replay: answer the family's current token again (counting the replay when
-		// GraceMax is set).
+	st := auth.TokenState{Generation: gen, ExpiresAt: fromNano(tokExp), RotatedAt: fromNull(tokRot),
+		RevokedAt: fromNull(tokRev), Session: ss.session()}
+	d := auth.DecideRotation(st, req)
+	if d.Step == auth.StepReadLeaf {
+		// Scanned into variables of their own: a pointer into st would move st to the heap.
 		var leafGen int
 		var leafExp int64
-		err := tx.StmtContext(ctx, db.leafToken).QueryRowContext(ctx, res.Session.ID).Scan(&leafGen, &leafExp)
+		err := tx.StmtContext(ctx, db.leafToken).QueryRowContext(ctx, st.Session.ID).Scan(&leafGen, &leafExp)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			res.Outcome = auth.Revoked
-			return res, nil
 		case err != nil:
 			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: find current token: %w", err)
-		case now >= leafExp:
-			res.Outcome = auth.Expired
-			return res, nil
+		default:
+			st.Leaf = auth.Leaf{Found: true, Generation: leafGen, ExpiresAt: fromNano(leafExp)}
 		}
-		within, err := db.graceUse(ctx, tx, req)
+		st.LeafRead = true
+		d = auth.DecideRotation(st, req)
+	}
+	now := d.Now.UnixNano()
+	switch d.Step {
+	case auth.StepCountGrace:
+		counted, err := db.graceUse(ctx, tx, req)
 		if err != nil {
 			return auth.RotateResult{}, err
 		}
-		if !within {
-			res.Outcome = auth.GraceExceeded
-			return res, nil
-		}
-		res.Outcome = auth.GraceReplay
-		res.User = us.user()
-		res.CurrentGeneration = leafGen
-		res.SuccessorExpiresAt = fromNano(leafExp)
-		return res, nil
-	case tokRot.Valid:
-		// Reuse after grace: revoke the whole family and commit that, whatever the caller does next.
-		if err := revokeSession(ctx, tx, db, res.Session.ID, now); err != nil {
+		d = d.Counted(counted)
+	case auth.StepRevokeFamily:
+		if err := revokeSession(ctx, tx, db, st.Session.ID, now); err != nil {
 			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: revoke family: %w", err)
 		}
-		res.Outcome = auth.Reused
-		res.Session.RevokedAt = req.Now.UTC()
-		return res, nil
+	case auth.StepRotate:
+		r, err := tx.StmtContext(ctx, db.markRotated).ExecContext(ctx, now, req.Hash)
+		if err != nil {
+			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: mark rotated: %w", err)
+		}
+		if n, err := r.RowsAffected(); err != nil || n != 1 {
+			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: mark rotated changed %d rows: %v", n, err)
+		}
+		if err := insertToken(ctx, tx, db, d.Successor); err != nil {
+			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
+		}
 	}
-
-	// Active: mark it rotated, store the successor and touch the session.
-	r, err := tx.StmtContext(ctx, db.markRotated).ExecContext(ctx, now, req.Hash)
-	if err != nil {
-		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: mark rotated: %w", err)
+	res := d.Result(st, us.user())
+	if res.Outcome == auth.Rotated {
+		// The session row is not written (its reads derive last_used_at from the newest token),
+		// and this store has always answered the rotation's moment as the last use.
+		res.Session.LastUsedAt = fromNano(now)
 	}
-	if n, err := r.RowsAffected(); err != nil || n != 1 {
-		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: mark rotated changed %d rows: %v", n, err)
-	}
-	exp := req.ExpiresAt
-	if exp.IsZero() || exp.After(res.Session.ExpiresAt) {
-		exp = res.Session.ExpiresAt
-	}
-	succ := auth.RefreshToken{Hash: req.SuccessorHash, SessionID: res.Session.ID, ParentHash: req.Hash,
-		Generation: gen + 1, CreatedAt: req.Now, ExpiresAt: exp}
-	if err := insertToken(ctx, tx, db, succ); err != nil {
-		return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
-	}
-	res.Outcome = auth.Rotated
-	res.User = us.user()
-	res.Session.LastUsedAt = fromNano(now)
-	res.CurrentGeneration = gen + 1
-	res.SuccessorExpiresAt = fromNano(nano(exp))
 	return res, nil
 }
 
-// graceUse counts one grace replay of req.Hash and reports whether it was within req.GraceMax
-// (always, when GraceMax is not set).
+// graceUse counts one grace replay of req.Hash if it has had fewer than req.GraceMax, and
+// reports whether it counted.
 func (db *DB) graceUse(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (bool, error) {
-	if req.GraceMax <= 0 {
-		return true, nil
-	}
 	r, err := tx.StmtContext(ctx, db.graceUseStmt).ExecContext(ctx, req.Hash, req.GraceMax)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: rotate: count grace replay: %w", err)

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/uuid"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
@@ -106,7 +105,7 @@ func profile(subject string) auth.Profile {
 }
 
 func newSession(now time.Time) auth.Session {
-	return auth.Session{ID: uuid.NewString(), CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(sessionTTL),
+	return auth.Session{ID: auth.NewID(now), CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(sessionTTL),
 		UserAgent: "Mozilla/5.0 (storetest)", IP: "192.0.2.7", Flow: "browser"}
 }
 
@@ -368,7 +367,7 @@ func testLogin92Canceled(t *testing.T, e *env) {
 }
 
 func testUserNotFound(t *testing.T, e *env) {
-	_, err := e.st.User(e.ctx, uuid.NewString())
+	_, err := e.st.User(e.ctx, auth.NewID(t0))
 	wantNotFound(t, "User(unknown)", err)
 }
 
@@ -392,7 +391,7 @@ func testUserBySession(t *testing.T, e *env) {
 		{"expired after", l.user.ID, l.sess.ID, end.Add(time.Hour), false},
 		{"revoked", l.user.ID, revoked.sess.ID, t0.Add(time.Hour), false},
 		{"other user's session", l.user.ID, other.sess.ID, t0.Add(time.Hour), false},
-		{"unknown session", l.user.ID, uuid.NewString(), t0, false},
+		{"unknown session", l.user.ID, auth.NewID(t0), t0, false},
 		{"empty user", "", l.sess.ID, t0, false},
 	}
 	for _, tc := range tests {
@@ -867,7 +866,7 @@ func testSessions(t *testing.T, e *env) {
 	if err != nil || len(got) != 1 || got[0].ID != other.sess.ID {
 		t.Errorf("other user's Sessions = %v, %v; want [%s]", got, err, other.sess.ID)
 	}
-	got, err = e.st.Sessions(e.ctx, uuid.NewString(), t0)
+	got, err = e.st.Sessions(e.ctx, auth.NewID(t0), t0)
 	if err != nil || len(got) != 0 {
 		t.Errorf("unknown user's Sessions = %v, %v; want none", got, err)
 	}
@@ -881,7 +880,7 @@ func testRevokeSession(t *testing.T, e *env) {
 	// Another user's credentials cannot revoke it (52), nor can an unknown session be revoked.
 	err := e.st.RevokeSession(e.ctx, mallory.user.ID, l.sess.ID, now)
 	wantNotFound(t, "RevokeSession by another user", err)
-	err = e.st.RevokeSession(e.ctx, l.user.ID, uuid.NewString(), now)
+	err = e.st.RevokeSession(e.ctx, l.user.ID, auth.NewID(t0), now)
 	wantNotFound(t, "RevokeSession(unknown)", err)
 	if _, err := e.st.UserBySession(e.ctx, l.user.ID, l.sess.ID, now); err != nil {
 		t.Fatalf("session after foreign revoke: %v", err)
@@ -947,7 +946,7 @@ func testRevokeUserSessions(t *testing.T, e *env) {
 	if err != nil || n != 0 {
 		t.Errorf("second RevokeUserSessions = %d, %v; want 0", n, err)
 	}
-	n, err = e.st.RevokeUserSessions(e.ctx, uuid.NewString(), now)
+	n, err = e.st.RevokeUserSessions(e.ctx, auth.NewID(t0), now)
 	if err != nil || n != 0 {
 		t.Errorf("RevokeUserSessions(unknown) = %d, %v; want 0", n, err)
 	}
@@ -1014,9 +1013,9 @@ func testSigningKeys(t *testing.T, e *env) {
 	if err != nil || len(keys) != 0 {
 		t.Fatalf("SigningKeys on an empty store = %v, %v", keys, err)
 	}
-	k1 := auth.SigningKey{ID: "k1-" + uuid.NewString(), Algorithm: "ES256", PrivateSealed: []byte{1, 2, 3, 0, 255},
+	k1 := auth.SigningKey{ID: "k1-" + auth.NewID(t0), Algorithm: "ES256", PrivateSealed: []byte{1, 2, 3, 0, 255},
 		PublicJWK: []byte(`{"kty":"EC","crv":"P-256"}`), CreatedAt: t0, NotBefore: t0.Add(time.Minute)}
-	k2 := auth.SigningKey{ID: "k0-" + uuid.NewString(), Algorithm: "ES256", PrivateSealed: []byte{9, 8, 7},
+	k2 := auth.SigningKey{ID: "k0-" + auth.NewID(t0), Algorithm: "ES256", PrivateSealed: []byte{9, 8, 7},
 		PublicJWK: []byte(`{"kty":"EC"}`), CreatedAt: t0.Add(time.Hour), NotBefore: t0.Add(2 * time.Hour)}
 	// Added newest first, with ids sorting the other way: the list is still oldest first.
 	for _, k := range []auth.SigningKey{k2, k1} {
@@ -1062,7 +1061,7 @@ func testAudit(t *testing.T, e *env) {
 		{Time: t0, Type: "login", UserID: l.user.ID, SessionID: l.sess.ID, IP: "192.0.2.7", Detail: "flow=browser"},
 		{Time: t0, Type: "refresh_reuse", UserID: l.user.ID, SessionID: l.sess.ID, Detail: "generation=0"},
 		{Time: t0, Type: "webhook_unlink", Detail: "user deleted 한글 ✓"},
-		{Time: t0, Type: "logout_all", UserID: uuid.NewString()}, // audit outlives users
+		{Time: t0, Type: "logout_all", UserID: auth.NewID(t0)}, // audit outlives users
 	}
 	for _, ev := range events {
 		if err := e.st.Audit(e.ctx, ev); err != nil {
@@ -1103,7 +1102,7 @@ func testDeleteUser(t *testing.T, e *env) {
 	res, _ := e.rotate(t, succ, now, time.Minute)
 	wantOutcome(t, res, auth.NotFound)
 	wantNotFound(t, "second DeleteUser", e.st.DeleteUser(e.ctx, a.user.ID))
-	wantNotFound(t, "DeleteUser(unknown)", e.st.DeleteUser(e.ctx, uuid.NewString()))
+	wantNotFound(t, "DeleteUser(unknown)", e.st.DeleteUser(e.ctx, auth.NewID(t0)))
 	if _, err := e.st.UserBySession(e.ctx, other.user.ID, other.sess.ID, now); err != nil {
 		t.Errorf("other user's session after deletion: %v", err)
 	}
