@@ -103,6 +103,7 @@ type Issuer struct {
 	iss     string
 	aud     []string
 	audWire any // aud as encoded in tokens: a string, or an array for several audiences
+	claims  claimsWriter
 	ttl     time.Duration
 	overlap time.Duration
 	now     func() time.Time
@@ -117,7 +118,7 @@ type Issuer struct {
 type keyRing struct {
 	signKID   string
 	signSince time.Time // NotBefore of the signing key
-	signer    jose.Signer
+	signer    *es256Signer
 	verify    map[string]verifyKey
 	ids       []string // newest first
 	jwks      []byte
@@ -160,6 +161,11 @@ func NewIssuer(ctx context.Context, cfg IssuerConfig) (*Issuer, error) {
 	} else {
 		i.audWire = i.aud
 	}
+	cw, err := newClaimsWriter(i.iss, i.audWire)
+	if err != nil {
+		return nil, fmt.Errorf("tokens: %w", err)
+	}
+	i.claims = cw
 	if i.ttl == 0 {
 		i.ttl = DefaultTTL
 	}
@@ -323,17 +329,6 @@ func (i *Issuer) SigningKeyID() string { return i.ring.Load().signKID }
 // it passes the operator's period.
 func (i *Issuer) SigningKeyAge() time.Duration { return i.now().Sub(i.ring.Load().signSince) }
 
-// wireClaims is the JSON form of the claims Sign writes.
-type wireClaims struct {
-	Iss string `json:"iss"`
-	Sub string `json:"sub"`
-	Aud any    `json:"aud"`
-	Exp int64  `json:"exp"`
-	Iat int64  `json:"iat"`
-	Jti string `json:"jti"`
-	Sid string `json:"sid"`
-}
-
 // Sign issues an access token for c.Subject and c.SessionID, with header {alg: ES256, kid,
 // typ: at+jwt} and claims iss, sub, aud, exp, iat, jti, sid. It returns the token and its expiry.
 func (i *Issuer) Sign(c AccessClaims) (token string, exp time.Time, err error) {
@@ -353,23 +348,11 @@ func (i *Issuer) Sign(c AccessClaims) (token string, exp time.Time, err error) {
 	if _, err := rand.Read(jti[:]); err != nil {
 		return "", time.Time{}, err
 	}
-	payload, err := json.Marshal(wireClaims{
-		Iss: i.iss,
-		Sub: c.Subject,
-		Aud: i.audWire,
-		Exp: exp.Unix(),
-		Iat: now.Unix(),
-		Jti: base64.RawURLEncoding.EncodeToString(jti[:]),
-		Sid: c.SessionID,
-	})
+	payload, err := i.claims.write(c.Subject, exp.Unix(), now.Unix(), base64.RawURLEncoding.EncodeToString(jti[:]), c.SessionID)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	jws, err := ring.signer.Sign(payload)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
-	}
-	token, err = jws.CompactSerialize()
+	token, err = ring.signer.sign(payload)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("sign access token: %w", err)
 	}
@@ -483,10 +466,7 @@ func (i *Issuer) buildRing(keys []auth.SigningKey) (*keyRing, error) {
 		ring.ids = append(ring.ids, u.k.ID)
 		set.Keys = append(set.Keys, jose.JSONWebKey{Key: &u.priv.PublicKey, KeyID: u.k.ID, Algorithm: Algorithm, Use: "sig"})
 		if ring.signer == nil && u.k.RetiredAt.IsZero() && !u.k.NotBefore.After(now) {
-			signer, err := jose.NewSigner(
-				jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: u.priv, KeyID: u.k.ID}},
-				(&jose.SignerOptions{}).WithType(TokenType),
-			)
+			signer, err := newES256Signer(u.priv, u.k.ID)
 			if err != nil {
 				return nil, fmt.Errorf("signing key %s: %w", u.k.ID, err)
 			}
