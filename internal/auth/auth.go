@@ -143,7 +143,6 @@ type RotateRequest struct {
 type RotateResult struct {
 	Outcome RotateOutcome
 	Session Session // set unless NotFound
-	User    User    // set for Rotated and GraceReplay
 	// Generation is the generation of the presented token.
 	Generation int
 	// CurrentGeneration is the generation of the family's active token after the call: for Rotated

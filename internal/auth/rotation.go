@@ -122,20 +122,18 @@ func (d RotationDecision) Counted(counted bool) RotationDecision {
 	return d
 }
 
-// Result is what Rotate answers for the decision once its Step is done, with u the user of the
-// token's session (answered for Rotated and GraceReplay only).
-func (d RotationDecision) Result(st TokenState, u User) RotateResult {
+// Result is what Rotate answers for the decision once its Step is done. It names the session,
+// not its user: a refresh answers tokens only, so the hot path reads no user row.
+func (d RotationDecision) Result(st TokenState) RotateResult {
 	res := RotateResult{Outcome: d.Outcome, Session: st.Session, Generation: st.Generation}
 	switch d.Outcome {
 	case Rotated:
-		res.User = u
 		if d.Now.After(res.Session.LastUsedAt) {
 			res.Session.LastUsedAt = d.Now.UTC()
 		}
 		res.CurrentGeneration = d.Successor.Generation
 		res.SuccessorExpiresAt = d.Successor.ExpiresAt.UTC()
 	case GraceReplay:
-		res.User = u
 		res.CurrentGeneration = st.Leaf.Generation
 		res.SuccessorExpiresAt = st.Leaf.ExpiresAt
 	case Reused:

@@ -299,13 +299,12 @@ func TestRotationDecision_Counted(t *testing.T) {
 
 func TestRotationDecision_Result(t *testing.T) {
 	t1 := rt0.Add(time.Hour)
-	u := User{ID: "u1", KakaoID: "4242"}
 	leaf := Leaf{Found: true, Generation: 5, ExpiresAt: t1.Add(rotTokenTTL).UTC()}
 	base := rotState()
 	rotatedResult := func() RotateResult {
 		s := base.Session
 		s.LastUsedAt = t1.UTC()
-		return RotateResult{Outcome: Rotated, Session: s, User: u, Generation: 3, CurrentGeneration: 4,
+		return RotateResult{Outcome: Rotated, Session: s, Generation: 3, CurrentGeneration: 4,
 			SuccessorExpiresAt: t1.Add(rotTokenTTL).UTC()}
 	}
 	cases := []struct {
@@ -338,7 +337,7 @@ func TestRotationDecision_Result(t *testing.T) {
 			name: "grace replay: the family's current token",
 			st:   rotated(base, t1, leaf),
 			d:    RotationDecision{Outcome: GraceReplay, Now: t1.Add(time.Second)},
-			want: RotateResult{Outcome: GraceReplay, Session: base.Session, User: u, Generation: 3, CurrentGeneration: 5,
+			want: RotateResult{Outcome: GraceReplay, Session: base.Session, Generation: 3, CurrentGeneration: 5,
 				SuccessorExpiresAt: leaf.ExpiresAt},
 		},
 		{
@@ -372,7 +371,7 @@ func TestRotationDecision_Result(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.d.Result(tc.st, u)
+			got := tc.d.Result(tc.st)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("Result (-want +got):\n%s", diff)
 			}
@@ -452,15 +451,16 @@ func TestDecideRotation_Protocol(t *testing.T) {
 			if diff := cmp.Diff(tc.wantSteps, steps); diff != "" {
 				t.Errorf("steps (-want +got):\n%s", diff)
 			}
-			res := d.Result(st, User{ID: "u1"})
+			res := d.Result(st)
 			if res.Outcome != tc.want {
 				t.Errorf("outcome %v, want %v", res.Outcome, tc.want)
 			}
 			if d.Step == StepReadLeaf || d.Step == StepCountGrace {
 				t.Errorf("store left with step %v", d.Step)
 			}
-			if (res.User.ID != "") != (tc.want == Rotated || tc.want == GraceReplay) {
-				t.Errorf("%v answers user %q", res.Outcome, res.User.ID)
+			if res.Session.ID != st.Session.ID || res.Session.UserID != st.Session.UserID {
+				t.Errorf("%v answers session %s of %s, want the token's %s of %s", res.Outcome,
+					res.Session.ID, res.Session.UserID, st.Session.ID, st.Session.UserID)
 			}
 		})
 	}
@@ -476,8 +476,8 @@ func TestDecideRotation_Allocs(t *testing.T) {
 	req := rotRequest(rt0.Add(time.Hour + time.Second))
 	req.GraceMax = 10
 	n := testing.AllocsPerRun(100, func() {
-		_ = DecideRotation(active, req).Result(active, User{})
-		_ = DecideRotation(st, req).Counted(true).Result(st, User{})
+		_ = DecideRotation(active, req).Result(active)
+		_ = DecideRotation(st, req).Counted(true).Result(st)
 	})
 	if n != 0 {
 		t.Errorf("DecideRotation and Result allocate %v times, want 0", n)

@@ -172,7 +172,6 @@ func (s *Service) LoginWithProfile(ctx context.Context, p Profile, meta SessionM
 
 // RefreshResult is the outcome of a successful refresh.
 type RefreshResult struct {
-	User    User
 	Session Session
 	Tokens  Tokens
 	Outcome RotateOutcome // Rotated or GraceReplay
@@ -227,7 +226,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (RefreshResult, err
 		rexp = res.Session.ExpiresAt
 	}
 	return RefreshResult{
-		User: res.User, Session: res.Session, Outcome: res.Outcome,
+		Session: res.Session, Outcome: res.Outcome,
 		Tokens: Tokens{Access: access, AccessExpiry: aexp, Refresh: succ, RefreshExpiry: rexp},
 	}, nil
 }

@@ -289,8 +289,8 @@ func TestService_Refresh(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	if r1.Outcome != auth.Rotated || r1.User.ID != l.User.ID || r1.Session.ID != l.Session.ID {
-		t.Errorf("Refresh = %v for user %s, session %s; want rotated for %s, %s", r1.Outcome, r1.User.ID, r1.Session.ID, l.User.ID, l.Session.ID)
+	if r1.Outcome != auth.Rotated || r1.Session.UserID != l.User.ID || r1.Session.ID != l.Session.ID {
+		t.Errorf("Refresh = %v for user %s, session %s; want rotated for %s, %s", r1.Outcome, r1.Session.UserID, r1.Session.ID, l.User.ID, l.Session.ID)
 	}
 	if r1.Tokens.Refresh == l.Tokens.Refresh || !tokens.ValidRefreshFormat(r1.Tokens.Refresh) {
 		t.Errorf("successor %q, want a new valid refresh token", r1.Tokens.Refresh)

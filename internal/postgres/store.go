@@ -298,10 +298,8 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 		leafGen        pgtype.Int4
 		leafExp        pgtype.Timestamptz
 		ss             sessionScan
-		us             userScan
 	)
 	dest := append([]any{&gen, &tokExp, &tokRot, &tokRev, &leafGen, &leafExp}, ss.dest()...)
-	dest = append(dest, us.dest()...)
 
 	// Lock, then read: the pipeline runs the second statement after the first has its lock, and
 	// at READ COMMITTED the second statement sees everything committed before it.
@@ -309,11 +307,9 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 	b.Queue(`SELECT 1 FROM sessions WHERE id = (SELECT session_id FROM refresh_tokens WHERE hash = $1)
 		FOR NO KEY UPDATE`, req.Hash)
 	b.Queue(`SELECT rt.generation, rt.expires_at, rt.rotated_at, rt.revoked_at, leaf.generation, leaf.expires_at,
-		`+sessionCols+`, `+userCols+`
+		`+sessionCols+`
 		FROM refresh_tokens rt
 		JOIN sessions s ON s.id = rt.session_id
-		JOIN users u ON u.id = s.user_id
-		`+kakaoJoin+`
 		LEFT JOIN LATERAL (SELECT l.generation, l.expires_at FROM refresh_tokens l
 			WHERE l.session_id = s.id AND l.rotated_at IS NULL AND l.revoked_at IS NULL
 			ORDER BY l.generation DESC LIMIT 1) leaf ON true
@@ -375,7 +371,7 @@ func rotate(ctx context.Context, tx pgx.Tx, req auth.RotateRequest) (auth.Rotate
 			return auth.RotateResult{}, err
 		}
 	}
-	return d.Result(st, us.user()), nil
+	return d.Result(st), nil
 }
 
 // revokeSession revokes a session of userID ("" matches any), keeping an earlier revocation time,

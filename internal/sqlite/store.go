@@ -65,11 +65,9 @@ func (db *DB) prepare(ctx context.Context) error {
 			generation, created_at, expires_at, rotated_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		// Everything Rotate needs to decide, in one indexed lookup.
 		{&db.rotateSelect, db.write, `SELECT rt.generation, rt.expires_at, rt.rotated_at, rt.revoked_at,
-			` + sessionCols + `, ` + userCols + `
+			` + sessionCols + `
 			FROM refresh_tokens rt
 			JOIN sessions s ON s.id = rt.session_id
-			JOIN users u ON u.id = s.user_id
-			` + kakaoJoin + `
 			WHERE rt.hash = ?`},
 		{&db.markRotated, db.write, `UPDATE refresh_tokens SET rotated_at = ?
 			WHERE hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`},
@@ -313,10 +311,8 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 		tokExp         int64
 		tokRot, tokRev sql.NullInt64
 		ss             sessionScan
-		us             userScan
 		dest           = append([]any{&gen, &tokExp, &tokRot, &tokRev}, ss.dest()...)
 	)
-	dest = append(dest, us.dest()...)
 	err := tx.StmtContext(ctx, db.rotateSelect).QueryRowContext(ctx, req.Hash).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.RotateResult{Outcome: auth.NotFound}, nil
@@ -366,7 +362,7 @@ func (db *DB) rotate(ctx context.Context, tx *sql.Tx, req auth.RotateRequest) (a
 			return auth.RotateResult{}, fmt.Errorf("sqlite: rotate: %w", err)
 		}
 	}
-	res := d.Result(st, us.user())
+	res := d.Result(st)
 	if res.Outcome == auth.Rotated {
 		// The session row is not written (its reads derive last_used_at from the newest token),
 		// and this store has always answered the rotation's moment as the last use.

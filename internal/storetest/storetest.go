@@ -418,8 +418,8 @@ func testRotate43Rotated(t *testing.T, e *env) {
 	if !res.SuccessorExpiresAt.Equal(t1.Add(tokenTTL)) {
 		t.Errorf("SuccessorExpiresAt = %v, want %v", res.SuccessorExpiresAt, t1.Add(tokenTTL))
 	}
-	if res.User.ID != l.user.ID || res.User.KakaoID != "4100000043" {
-		t.Errorf("User = %+v, want user %s", res.User, l.user.ID)
+	if res.Session.UserID != l.user.ID {
+		t.Errorf("Session.UserID = %s, want user %s", res.Session.UserID, l.user.ID)
 	}
 	wantSess := l.sess
 	wantSess.LastUsedAt = t1
@@ -477,8 +477,8 @@ func testRotate47GraceReplay(t *testing.T, e *env) {
 	if !res.SuccessorExpiresAt.Equal(first.SuccessorExpiresAt) {
 		t.Errorf("SuccessorExpiresAt = %v, want %v", res.SuccessorExpiresAt, first.SuccessorExpiresAt)
 	}
-	if res.User.ID != l.user.ID || res.Session.ID != l.sess.ID {
-		t.Errorf("user/session = %s/%s, want %s/%s", res.User.ID, res.Session.ID, l.user.ID, l.sess.ID)
+	if res.Session.UserID != l.user.ID || res.Session.ID != l.sess.ID {
+		t.Errorf("user/session = %s/%s, want %s/%s", res.Session.UserID, res.Session.ID, l.user.ID, l.sess.ID)
 	}
 	// No new row was stored for the replay, and the family is still alive.
 	_, err := e.st.SessionByRefresh(e.ctx, unused)
