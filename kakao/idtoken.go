@@ -15,11 +15,16 @@ import (
 
 // ID-token limits.
 const (
-	idTokenLeeway   = 60 * time.Second // clock skew allowed on exp, iat and nbf
-	idTokenMaxAge   = 24 * time.Hour   // iat older than this is refused (Kakao ID tokens live ≤ 12 h)
-	maxIDTokenBytes = 8 << 10          // Kakao ID tokens are about 1 KiB
-	maxHeaderBytes  = 1 << 10          // decoded JOSE header
+	idTokenLeeway  = 60 * time.Second // clock skew allowed on exp, iat and nbf
+	idTokenMaxAge  = 24 * time.Hour   // iat older than this is refused (Kakao ID tokens live ≤ 12 h)
+	maxHeaderBytes = 1 << 10          // decoded JOSE header
 )
+
+// MaxIDTokenBytes is the largest ID token VerifyIDToken reads. Kakao's are about 1 KiB, but
+// the nickname claim is the person's own text: a few thousand Hangul characters (3 bytes each
+// in UTF-8, 4/3 of that in base64url) must still fit. A larger token from Kakao's token
+// endpoint is Kakao's fault, not the caller's (the login adapter answers it as a Kakao error).
+const MaxIDTokenBytes = 64 << 10
 
 // IDTokenClaims are the verified claims of a Kakao ID token.
 type IDTokenClaims struct {
@@ -51,7 +56,7 @@ func (c *Client) VerifyIDToken(ctx context.Context, rawIDToken, expectedNonce st
 	if rawIDToken == "" {
 		return nil, invalid("empty ID token", nil)
 	}
-	if len(rawIDToken) > maxIDTokenBytes {
+	if len(rawIDToken) > MaxIDTokenBytes {
 		return nil, invalid("ID token too large", nil)
 	}
 	kid, reason := checkHeader(rawIDToken)

@@ -53,6 +53,10 @@ func (p *Provider) ExchangeCode(ctx context.Context, ex auth.CodeExchange) (auth
 	if err != nil {
 		return auth.Profile{}, MapError(err)
 	}
+	if len(tok.IDToken) > kakao.MaxIDTokenBytes {
+		// Kakao's own answer, not the client's input: a 502, never a 401 about the client's token.
+		return auth.Profile{}, &auth.Error{Code: auth.ECodeKakaoError, Message: "Kakao's ID token is larger than kakao.MaxIDTokenBytes"}
+	}
 	if tok.IDToken != "" {
 		c, err := p.Client.VerifyIDToken(ctx, tok.IDToken, ex.Nonce)
 		if err != nil {

@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -532,4 +534,40 @@ func TestMapError_FromEmulator(t *testing.T) {
 		// The client reports a cancelled call as a timeout (the caller gave up waiting).
 		wantCode(t, err, auth.ECodeKakaoTimeout)
 	})
+}
+
+// TestExchangeCode_077_085_LongNickname: a genuine ID token whose nickname is thousands of
+// Hangul characters still logs in (the profile carries it; the domain cuts it when storing);
+// an ID token past kakao.MaxIDTokenBytes from Kakao's own token endpoint is Kakao's fault,
+// kakao_error (502), never invalid_token (which would read as the client's token).
+func TestExchangeCode_077_085_LongNickname(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		runes    int
+		wantCode string
+	}{
+		{"3000_hangul_fit", 3000, ""},
+		{"past_the_cap_is_kakaos_fault", 20000, auth.ECodeKakaoError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(a *kakaotest.App) { a.OIDC = true }, nil)
+			const id int64 = 4217730412856399077
+			nick := strings.Repeat("가", tc.runes)
+			e.srv.AddUser(kakaotest.User{ID: id, Nickname: nick})
+			got, err := e.p.ExchangeCode(context.Background(), e.code(t, id, "n"))
+			if tc.wantCode != "" {
+				wantCode(t, err, tc.wantCode)
+				return
+			}
+			if err != nil {
+				t.Fatalf("ExchangeCode: %v", err)
+			}
+			if got.Nickname != nick || got.Subject != subject(id) {
+				t.Errorf("profile nickname of %d runes for %s, want %d runes for %d", utf8.RuneCountInString(got.Nickname), got.Subject, tc.runes, id)
+			}
+			if cleaned := auth.CleanProfile(got).Nickname; !utf8.ValidString(cleaned) || cleaned == "" || utf8.RuneCountInString(cleaned) > 100 || !strings.HasPrefix(nick, cleaned) {
+				t.Errorf("stored nickname %q: want a valid, non-empty prefix of at most 100 characters", cleaned)
+			}
+		})
+	}
 }

@@ -6,10 +6,12 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
-// Limits of the SDK flow's inputs; Kakao's tokens are far shorter.
+// Limits of the SDK flow's inputs. Kakao's access tokens are far shorter; an ID token may carry
+// a long nickname, so its limit is the Kakao client's (kakao.MaxIDTokenBytes, 64 KiB), and the
+// body cap comes first.
 const (
 	maxKakaoAccessToken = 4096
-	maxKakaoIDToken     = 8 << 10
+	maxKakaoIDToken     = 64 << 10
 	maxNonce            = 512
 )
 

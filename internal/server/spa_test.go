@@ -199,3 +199,31 @@ func TestSPALogin_82_86_KakaoFaults(t *testing.T) {
 		t.Fatalf("first successful login after faults: %v", b)
 	}
 }
+
+// TestSPALogin_077_085_LongNickname: a Kakao ID token carrying thousands of Hangul characters
+// logs in, and the nickname is stored cut on a character boundary; an ID token past the
+// client's cap is Kakao's fault (502 kakao_error), never a 401 with WWW-Authenticate about the
+// client's token.
+func TestSPALogin_077_085_LongNickname(t *testing.T) {
+	s := servertest.Start(t)
+	login := func(id int64, nick string) (*http.Response, map[string]any) {
+		s.Emulator.AddUser(kakaotest.User{ID: id, Nickname: nick})
+		r := servertest.PostJSON(t, http.DefaultClient, s.BaseURL+"/auth/kakao/token",
+			map[string]string{"code": s.MintCode(t, id), "redirect_uri": servertest.SPARedirect}, nil)
+		return r, servertest.Decode(t, r)
+	}
+	nick := strings.Repeat("한", 3000)
+	r, b := login(4217730412856390077, nick)
+	if r.StatusCode != 200 {
+		t.Fatalf("login with a 3000-character nickname: %d %v", r.StatusCode, b)
+	}
+	got, _ := b["user"].(map[string]any)["nickname"].(string)
+	if got == "" || !strings.HasPrefix(nick, got) || len([]rune(got)) > 100 {
+		t.Errorf("stored nickname %q: want a non-empty prefix of at most 100 characters", got)
+	}
+	r, b = login(4217730412856390085, strings.Repeat("한", 20000))
+	if r.StatusCode != http.StatusBadGateway || b["error"] != "kakao_error" || r.Header.Get("WWW-Authenticate") != "" {
+		t.Errorf("ID token past the cap: %d %v (WWW-Authenticate %q); want 502 kakao_error without a challenge",
+			r.StatusCode, b, r.Header.Get("WWW-Authenticate"))
+	}
+}
