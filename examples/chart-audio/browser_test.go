@@ -34,6 +34,13 @@ func audit(t *testing.T, ctx context.Context, axe, what, wantTitle string) {
 	if title, err := chromedp.Run(ctx, chromedp.Title()); err != nil || title != wantTitle {
 		t.Errorf("%s: title %q (%v), want %q", what, title, err, wantTitle)
 	}
+	// One h1, first in main, with the words of the title; h2s below it.
+	heads, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('h1, h2, h3')].map(h => h.tagName + ' ' + h.textContent.trim())`))
+	h1 := "H1 " + strings.TrimPrefix(strings.SplitN(wantTitle, " | ", 2)[0], "오류: ")
+	first, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').firstElementChild.id`))
+	if err != nil || len(heads) == 0 || heads[0] != h1 || first != "page-heading" || strings.Count(strings.Join(heads, "\n"), "H1 ") != 1 {
+		t.Errorf("%s: headings %q, first in main #%s (%v); want one %q first in main, then h2s", what, heads, first, err, h1)
+	}
 	for _, width := range []int64{1280, 320} {
 		if err := browsertest.SetViewport(ctx, width, "", ""); err != nil {
 			t.Fatal(err)
@@ -165,6 +172,10 @@ func TestBrowser_PageWithKeyboardAndAxe(t *testing.T) {
 	audit(t, ctx, axe, "ko signed out", pageTitles["ko"]["signed-out"])
 	signInWithKeys(t, ctx, texts["ko"]["kakao"])
 	audit(t, ctx, axe, "ko signed in", pageTitles["ko"]["signed-in"])
+	heads, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('h1, h2')].map(h => h.textContent.trim())`))
+	if want := []string{"주식 차트 듣기", "종목 고르기", "차트 요약과 소리", "소리 읽는 법"}; err != nil || strings.Join(heads, "|") != strings.Join(want, "|") {
+		t.Errorf("signed-in headings %q (%v), want %q", heads, err, want)
+	}
 	listenWithKeys(t, ctx, "ko", 1, "HANBIT") // BADA, HANBIT, SOOP
 	audit(t, ctx, axe, "ko listening", pageTitles["ko"]["signed-in"])
 
