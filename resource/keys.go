@@ -44,7 +44,9 @@ func (s *keySet) load(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.keys, s.fetched, s.tried = keys, s.now(), s.now()
+	// tried stays zero: the first unknown kid after start may fetch at once (a key rotated
+	// just after New), and the cooldown counts from there.
+	s.keys, s.fetched = keys, s.now()
 	s.mu.Unlock()
 	return nil
 }
@@ -104,13 +106,18 @@ func (s *keySet) fetch(ctx context.Context) (map[string]jose.JSONWebKey, error) 
 	if err != nil {
 		return nil, fmt.Errorf("fetch kakaoauth's JWKS: %w", err)
 	}
-	var set jose.JSONWebKeySet
+	// Keys are parsed one by one: a key of a type this package does not know (RFC 7517 §5) is
+	// skipped, not a reason to refuse the others.
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, fmt.Errorf("kakaoauth's JWKS at %s is not a JWK set: %w", s.url, err)
 	}
 	keys := make(map[string]jose.JSONWebKey, len(set.Keys))
-	for _, k := range set.Keys {
-		if k.KeyID == "" || !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if json.Unmarshal(raw, &k) != nil || k.KeyID == "" || !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
 			continue
 		}
 		keys[k.KeyID] = k

@@ -307,14 +307,14 @@ func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, err
 	if strings.Count(token, ".") != 2 {
 		return Claims{}, invalid("not a signed JWT (compact JWS)")
 	}
-	tok, err := jwt.ParseSigned(token, allowedAlgs)
+	tok, err := jose.ParseSigned(token, allowedAlgs)
 	if err != nil {
 		return Claims{}, invalid("malformed token or alg not ES256/RS256")
 	}
-	if len(tok.Headers) != 1 {
+	if len(tok.Signatures) != 1 {
 		return Claims{}, invalid("token must have exactly one signature")
 	}
-	h := tok.Headers[0]
+	h := tok.Signatures[0].Protected
 	if !isAccessTokenType(h.ExtraHeaders[jose.HeaderType]) {
 		return Claims{}, invalid("typ is not at+jwt")
 	}
@@ -328,9 +328,13 @@ func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, err
 	if !keyFits(key, jose.SignatureAlgorithm(h.Algorithm)) {
 		return Claims{}, invalid("the key of kid does not fit alg")
 	}
-	var tc tokenClaims
-	if err := tok.Claims(key.Key, &tc); err != nil {
+	payload, err := tok.Verify(key.Key)
+	if err != nil {
 		return Claims{}, invalid("bad signature")
+	}
+	var tc tokenClaims
+	if err := json.Unmarshal(payload, &tc); err != nil {
+		return Claims{}, invalid("malformed claims")
 	}
 	return v.checkClaims(tc)
 }
