@@ -1,7 +1,6 @@
 package resource_test
 
 import (
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/hmac"
@@ -194,13 +193,4 @@ func kidOf(t *testing.T, token string) string {
 		t.Fatal(err)
 	}
 	return hdr.Kid
-}
-
-// thumbprint is the RFC 7638 thumbprint of a key, as a kid.
-func thumbprint(k crypto.PublicKey) string {
-	tp, err := (&jose.JSONWebKey{Key: k}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(tp)
 }
