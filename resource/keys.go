@@ -74,14 +74,14 @@ func (s *keySet) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 			if ok {
 				return k, nil
 			}
-			return jose.JSONWebKey{}, &verifyError{kind: ErrInvalidToken, desc: "unknown kid", cause: ctx.Err()}
+			return jose.JSONWebKey{}, &verifyError{kind: ErrInvalidToken, desc: "unknown kid", ko: "알 수 없는 서명 키(kid)입니다", cause: ctx.Err()}
 		}
 	}
 	s.mu.Lock()
 	k, ok = s.keys[kid]
 	s.mu.Unlock()
 	if !ok {
-		return jose.JSONWebKey{}, invalid("unknown kid")
+		return jose.JSONWebKey{}, invalid("unknown kid", "알 수 없는 서명 키(kid)입니다")
 	}
 	return k, nil
 }

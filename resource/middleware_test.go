@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/kakaoauth/kakaoauth/internal/servertest"
@@ -33,6 +34,17 @@ func checkAnswer(t *testing.T, rec *httptest.ResponseRecorder, status int, chall
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error != code || body.Description == "" {
 		t.Errorf("body %s (%v), want {error: %q, error_description: …}", rec.Body, err, code)
+	}
+	// Korean first, then the English of the challenge in parentheses.
+	ko, _, _ := strings.Cut(body.Description, " (")
+	if !strings.ContainsFunc(ko, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }) || !strings.HasSuffix(body.Description, ")") {
+		t.Errorf("error_description %q, want Korean first, then (English)", body.Description)
+	}
+	if _, en, ok := strings.Cut(challenge, `error_description="`); ok {
+		en, _, _ = strings.Cut(en, `"`)
+		if !strings.Contains(body.Description, "("+en) {
+			t.Errorf("error_description %q lacks the challenge's %q", body.Description, en)
+		}
 	}
 	return body.Description
 }

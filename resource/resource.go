@@ -141,12 +141,13 @@ var (
 	ErrUnavailable = errors.New("kakaoauth unavailable")
 )
 
-// verifyError is an error of Verify: kind is one of the Err values, desc says why in words
-// fit for error_description, cause (if any) is the underlying error.
+// verifyError is an error of Verify: kind is one of the Err values, desc says why in English
+// words fit for a WWW-Authenticate error_description (ASCII), ko says it in Korean for the JSON
+// body, cause (if any) is the underlying error.
 type verifyError struct {
-	kind  error
-	desc  string
-	cause error
+	kind     error
+	desc, ko string
+	cause    error
 }
 
 func (e *verifyError) Error() string {
@@ -162,7 +163,7 @@ func (e *verifyError) Is(target error) bool {
 	return target == e.kind || (e.kind == ErrSessionEnded && target == ErrInvalidToken)
 }
 
-func invalid(desc string) error { return &verifyError{kind: ErrInvalidToken, desc: desc} }
+func invalid(desc, ko string) error { return &verifyError{kind: ErrInvalidToken, desc: desc, ko: ko} }
 
 // New returns a Verifier for cfg. It fetches the discovery document and the JWKS now, so that
 // a wrong Issuer or an unreachable kakaoauth fails at start with a clear error.
@@ -299,42 +300,42 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 // verifyOffline checks the token's form, signature and claims.
 func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, error) {
 	if token == "" {
-		return Claims{}, invalid("no token")
+		return Claims{}, invalid("no token", "토큰이 없습니다")
 	}
 	if len(token) > MaxTokenSize {
-		return Claims{}, invalid("token too long")
+		return Claims{}, invalid("token too long", "토큰이 너무 깁니다")
 	}
 	if strings.Count(token, ".") != 2 {
-		return Claims{}, invalid("not a signed JWT (compact JWS)")
+		return Claims{}, invalid("not a signed JWT (compact JWS)", "서명된 JWT가 아닙니다")
 	}
 	tok, err := jose.ParseSigned(token, allowedAlgs)
 	if err != nil {
-		return Claims{}, invalid("malformed token or alg not ES256/RS256")
+		return Claims{}, invalid("malformed token or alg not ES256/RS256", "토큰 형식이 잘못되었거나 알고리즘이 ES256/RS256이 아닙니다")
 	}
 	if len(tok.Signatures) != 1 {
-		return Claims{}, invalid("token must have exactly one signature")
+		return Claims{}, invalid("token must have exactly one signature", "서명이 정확히 하나여야 합니다")
 	}
 	h := tok.Signatures[0].Protected
 	if !isAccessTokenType(h.ExtraHeaders[jose.HeaderType]) {
-		return Claims{}, invalid("typ is not at+jwt")
+		return Claims{}, invalid("typ is not at+jwt", "액세스 토큰(typ: at+jwt)이 아닙니다")
 	}
 	if h.KeyID == "" {
-		return Claims{}, invalid("token has no kid")
+		return Claims{}, invalid("token has no kid", "서명 키(kid)가 지정되지 않았습니다")
 	}
 	key, err := v.keys.key(ctx, h.KeyID)
 	if err != nil {
 		return Claims{}, err
 	}
 	if !keyFits(key, jose.SignatureAlgorithm(h.Algorithm)) {
-		return Claims{}, invalid("the key of kid does not fit alg")
+		return Claims{}, invalid("the key of kid does not fit alg", "서명 키가 알고리즘(alg)과 맞지 않습니다")
 	}
 	payload, err := tok.Verify(key.Key)
 	if err != nil {
-		return Claims{}, invalid("bad signature")
+		return Claims{}, invalid("bad signature", "서명이 올바르지 않습니다")
 	}
 	var tc tokenClaims
 	if err := json.Unmarshal(payload, &tc); err != nil {
-		return Claims{}, invalid("malformed claims")
+		return Claims{}, invalid("malformed claims", "토큰 내용(클레임) 형식이 잘못되었습니다")
 	}
 	return v.checkClaims(tc)
 }
@@ -342,16 +343,16 @@ func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, err
 // checkClaims checks iss, aud, sub and the times.
 func (v *Verifier) checkClaims(tc tokenClaims) (Claims, error) {
 	if tc.Issuer != v.issuer {
-		return Claims{}, invalid("wrong issuer")
+		return Claims{}, invalid("wrong issuer", "발급자(iss)가 다릅니다")
 	}
 	if !tc.Audience.Contains(v.audience) {
-		return Claims{}, invalid("wrong audience")
+		return Claims{}, invalid("wrong audience", "대상(aud)이 이 서비스가 아닙니다")
 	}
 	if tc.Subject == "" {
-		return Claims{}, invalid("token has no sub")
+		return Claims{}, invalid("token has no sub", "사용자(sub)가 없습니다")
 	}
 	if tc.Expiry == nil || tc.IssuedAt == nil {
-		return Claims{}, invalid("token has no exp or iat")
+		return Claims{}, invalid("token has no exp or iat", "만료 시각(exp) 또는 발급 시각(iat)이 없습니다")
 	}
 	now := v.now()
 	c := Claims{
@@ -364,11 +365,11 @@ func (v *Verifier) checkClaims(tc tokenClaims) (Claims, error) {
 	}
 	switch {
 	case !now.Before(c.Expiry.Add(v.leeway)):
-		return Claims{}, invalid("token expired")
+		return Claims{}, invalid("token expired", "토큰이 만료되었습니다")
 	case now.Add(v.leeway).Before(c.IssuedAt):
-		return Claims{}, invalid("token issued in the future")
+		return Claims{}, invalid("token issued in the future", "발급 시각(iat)이 미래입니다")
 	case !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore):
-		return Claims{}, invalid("token not valid yet")
+		return Claims{}, invalid("token not valid yet", "아직 사용할 수 없는 토큰입니다(nbf)")
 	}
 	return c, nil
 }
