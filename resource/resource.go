@@ -18,8 +18,9 @@
 //
 // # Offline or online
 //
-// By default a token is verified offline: no request to kakaoauth, a few microseconds, and the
-// API keeps working while kakaoauth is down. But an offline check cannot see a logout: a token
+// By default a token is verified offline: no request to kakaoauth, about a tenth of a
+// millisecond of CPU (one ES256 signature check), and the API keeps working while kakaoauth is
+// down. But an offline check cannot see a logout: a token
 // stays valid until it expires (15 minutes by default) even after its user signed out, revoked
 // the device in their session list, deleted their account or unlinked the app at Kakao.
 //

@@ -207,3 +207,19 @@ func TestJWKSIgnoresUnusableKeys(t *testing.T) {
 	forged := forge(ti.token(nil), map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": "secret"}, []byte("secret"))
 	wantInvalid(t, func() error { _, err := v.Verify(context.Background(), forged); return err }(), "alg not ES256/RS256")
 }
+
+func BenchmarkVerify(b *testing.B) {
+	ti := newTestIssuer()
+	defer ti.Close()
+	v, err := resource.New(context.Background(), resource.Config{Issuer: ti.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := ti.token(nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
