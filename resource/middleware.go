@@ -26,7 +26,8 @@ func NewContext(ctx context.Context, c Claims) context.Context {
 // Middleware lets a request through to next only with a valid access token, its claims in the
 // request's context (FromContext). Otherwise it answers 401 with a WWW-Authenticate Bearer
 // challenge (RFC 6750 §3) and a JSON body {"error", "error_description"}; with CheckSession,
-// 503 when kakaoauth cannot be asked.
+// 503 when kakaoauth cannot be asked. A CORS handler goes outside it: a browser's preflight
+// request carries no token.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := v.authenticate(w, r); ok {

@@ -30,6 +30,10 @@
 // request to kakaoauth per token and TTL, and of answering 503 (not 401: the token may well be
 // good) while kakaoauth cannot be reached.
 //
+// kakaoauth rate-limits /auth/token/verify per client address (KAKAOAUTH_RATE_LIMITS, 30 a
+// minute by default): a service that checks more tokens than that from one address needs a
+// higher limit there, or it answers 503 when kakaoauth answers 429.
+//
 // Choose offline for reading data, where a few minutes after a logout do no harm: most routes.
 // Choose CheckSession for routes where acting for a person who has signed out would matter —
 // payments, changing an account, anything a stolen device must stop doing at once. Both can
@@ -131,14 +135,15 @@ func (c Claims) HasScope(scope string) bool {
 
 // Errors of Verify, for errors.Is. Every error of Verify is one of them.
 var (
-	// ErrInvalidToken: the token is missing, malformed, expired, not ours, or badly signed.
-	// The middleware answers 401 invalid_token.
+	// ErrInvalidToken means the token is missing, malformed, expired, not kakaoauth's, or
+	// badly signed; the middleware answers 401 invalid_token.
 	ErrInvalidToken = errors.New("invalid token")
-	// ErrSessionEnded: with CheckSession, kakaoauth says the token's session has ended (logout,
-	// revoked device, deleted account). It also matches ErrInvalidToken.
+	// ErrSessionEnded means that kakaoauth, asked because of CheckSession, says the token's
+	// session has ended (logout, revoked device, deleted account). It also matches
+	// ErrInvalidToken.
 	ErrSessionEnded = errors.New("session ended")
-	// ErrUnavailable: with CheckSession, kakaoauth could not be asked; the token itself may be
-	// good. The middleware answers 503.
+	// ErrUnavailable means that kakaoauth could not be asked because of CheckSession, or gave
+	// no usable answer; the token itself may be good, and the middleware answers 503.
 	ErrUnavailable = errors.New("kakaoauth unavailable")
 )
 
