@@ -81,6 +81,7 @@ type testIssuer struct {
 	ec    *ecdsa.PrivateKey
 	rsa   *rsa.PrivateKey
 	jwks  atomic.Int32 // JWKS requests
+	empty atomic.Bool  // serve a JWKS without keys
 	extra []json.RawMessage
 }
 
@@ -109,6 +110,10 @@ func newTestIssuer(extra ...string) *testIssuer {
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		ti.jwks.Add(1)
+		if ti.empty.Load() {
+			_, _ = w.Write([]byte(`{"keys":[]}`))
+			return
+		}
 		keys := []any{
 			jose.JSONWebKey{Key: &ec.PublicKey, KeyID: ecKID, Algorithm: "ES256", Use: "sig"},
 			jose.JSONWebKey{Key: &rk.PublicKey, KeyID: rsaKID, Algorithm: "RS256", Use: "sig"},

@@ -122,6 +122,10 @@ func (s *keySet) fetch(ctx context.Context) (map[string]jose.JSONWebKey, error) 
 		}
 		keys[k.KeyID] = k
 	}
+	if len(keys) == 0 {
+		// An empty set is a fault at kakaoauth, not a withdrawal of every key: keep the cache.
+		return nil, fmt.Errorf("kakaoauth's JWKS at %s has no usable signing key", s.url)
+	}
 	return keys, nil
 }
 

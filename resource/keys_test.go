@@ -166,3 +166,25 @@ func TestWithdrawnKeyStopsVerifying(t *testing.T) {
 	_, err := v.Verify(ctx, leaked)
 	wantInvalid(t, err, "unknown kid")
 }
+
+// TestEmptyJWKSKeepsTheCache: a JWKS without usable keys is a fault, at New and later; it does
+// not withdraw the cached keys.
+func TestEmptyJWKSKeepsTheCache(t *testing.T) {
+	ti := newTestIssuer()
+	defer ti.Close()
+	v := newVerifier(t, resource.Config{Issuer: ti.URL})
+	ti.empty.Store(true)
+	_, err := resource.New(context.Background(), resource.Config{Issuer: ti.URL})
+	if err == nil || !strings.Contains(err.Error(), "no usable signing key") {
+		t.Errorf("New with an empty JWKS: %v, want an error saying so", err)
+	}
+	before := ti.jwks.Load()
+	_, err = v.Verify(context.Background(), ti.sign(jose.ES256, "rotated", "at+jwt", ti.claims(nil)))
+	wantInvalid(t, err, "unknown kid")
+	if got := ti.jwks.Load() - before; got != 1 {
+		t.Fatalf("JWKS fetches for an unknown kid = %d, want 1", got)
+	}
+	if _, err := v.Verify(context.Background(), ti.token(nil)); err != nil {
+		t.Errorf("Verify after an empty JWKS: %v, want the cached key to verify", err)
+	}
+}
