@@ -144,8 +144,9 @@ func (ti *testIssuer) claims(set map[string]any) map[string]any {
 	return c
 }
 
-// sign signs claims with ti's key of alg (ES256 or RS256) under kid, with typ (none if "").
-func (ti *testIssuer) sign(alg jose.SignatureAlgorithm, kid, typ string, claims map[string]any) string {
+// sign signs claims with ti's key of alg (ES256 or RS256) under kid, with typ (none if "") and
+// the header fields of extra.
+func (ti *testIssuer) sign(alg jose.SignatureAlgorithm, kid, typ string, claims map[string]any, extra ...map[string]any) string {
 	var key any = ti.ec
 	if alg == jose.RS256 {
 		key = ti.rsa
@@ -153,6 +154,11 @@ func (ti *testIssuer) sign(alg jose.SignatureAlgorithm, kid, typ string, claims 
 	opts := &jose.SignerOptions{}
 	if typ != "" {
 		opts = opts.WithType(jose.ContentType(typ))
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			opts = opts.WithHeader(jose.HeaderKey(k), v)
+		}
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}}, opts)
 	if err != nil {

@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,12 +126,7 @@ type Claims struct {
 
 // HasScope reports whether the token was granted scope.
 func (c Claims) HasScope(scope string) bool {
-	for _, s := range c.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Scopes, scope)
 }
 
 // Errors of Verify, for errors.Is. Every error of Verify is one of them.
@@ -324,6 +320,10 @@ func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, err
 	h := tok.Signatures[0].Protected
 	if !isAccessTokenType(h.ExtraHeaders[jose.HeaderType]) {
 		return Claims{}, invalid("typ is not at+jwt", "액세스 토큰(typ: at+jwt)이 아닙니다")
+	}
+	if _, ok := h.ExtraHeaders["crit"]; ok {
+		// No extension is understood here, so none may be critical (RFC 7515 §4.1.11).
+		return Claims{}, invalid("unsupported crit header", "지원하지 않는 crit 헤더입니다")
 	}
 	if h.KeyID == "" {
 		return Claims{}, invalid("token has no kid", "서명 키(kid)가 지정되지 않았습니다")

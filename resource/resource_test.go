@@ -159,6 +159,8 @@ func TestVerifyClaims(t *testing.T) {
 		{"39 no typ", ti.sign(jose.ES256, ecKID, "", ti.claims(nil)), "typ is not at+jwt"},
 		{"24 no kid", ti.sign(jose.ES256, "", "at+jwt", ti.claims(nil)), "no kid"},
 		{"35 RSA kid under ES256", ti.sign(jose.ES256, rsaKID, "at+jwt", ti.claims(nil)), "does not fit alg"},
+		{"28 unknown crit", ti.sign(jose.ES256, ecKID, "at+jwt", ti.claims(nil), map[string]any{"crit": []string{"exp"}, "exp": 1}), "unsupported crit"},
+		{"28 jku ignored", ti.sign(jose.ES256, ecKID, "at+jwt", ti.claims(nil), map[string]any{"jku": "https://evil.example/jwks"}), ""},
 		{"28 hostile kid", ti.sign(jose.ES256, "../../etc/passwd", "at+jwt", ti.claims(nil)), "unknown kid"},
 	}
 	v := newVerifier(t, resource.Config{Issuer: ti.URL})
