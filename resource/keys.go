@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ type keySet struct {
 	cooldown time.Duration
 	maxAge   time.Duration
 	now      func() time.Time
+	log      *slog.Logger
 
 	mu       sync.Mutex
 	keys     map[string]jose.JSONWebKey
@@ -93,6 +95,8 @@ func (s *keySet) refetch(ctx context.Context, call *fetchCall) {
 	s.mu.Lock()
 	if err == nil {
 		s.keys, s.fetched = keys, s.now()
+	} else {
+		s.log.Warn("resource: the cached JWKS stays in use", "err", err)
 	}
 	s.inflight = nil
 	s.mu.Unlock()

@@ -86,6 +86,7 @@ func (v *Verifier) authenticate(w http.ResponseWriter, r *http.Request) (Claims,
 		desc, ko = ve.desc, ve.ko
 	}
 	if errors.Is(err, ErrUnavailable) {
+		v.log.WarnContext(r.Context(), "resource: answering 503", "err", err)
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "로그인 세션을 확인하지 못했습니다. 잠시 후 다시 시도해 주세요", "kakaoauth could not be asked whether the session lives; try again")
 		return Claims{}, false

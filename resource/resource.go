@@ -46,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -97,6 +98,9 @@ type Config struct {
 	SessionCacheTTL time.Duration
 	// Now is the clock; the default is time.Now.
 	Now func() time.Time
+	// Logger receives a warning when the JWKS cannot be fetched again or the session check
+	// fails (the causes that requests do not see); the default discards them.
+	Logger *slog.Logger
 }
 
 // Verifier checks kakaoauth's access tokens. It is safe for concurrent use.
@@ -108,6 +112,7 @@ type Verifier struct {
 	now              func() time.Time
 	keys             *keySet
 	sessions         *sessionCache // nil without CheckSession
+	log              *slog.Logger
 }
 
 // Claims are what a verified access token says.
@@ -175,7 +180,10 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	v := &Verifier{
 		issuer: cfg.Issuer, audience: cfg.Audience, leeway: cfg.Leeway,
-		cookie: cfg.Cookie, client: cfg.HTTPClient, now: cfg.Now,
+		cookie: cfg.Cookie, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger,
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
 	}
 	if v.audience == "" {
 		v.audience = cfg.Issuer
@@ -204,7 +212,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.keys = &keySet{client: v.client, url: jwksURI, cooldown: cooldown, maxAge: maxAge, now: v.now}
+	v.keys = &keySet{client: v.client, url: jwksURI, cooldown: cooldown, maxAge: maxAge, now: v.now, log: v.log}
 	if err := v.keys.load(ctx); err != nil {
 		return nil, fmt.Errorf("resource: %w", err)
 	}

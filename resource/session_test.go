@@ -3,8 +3,10 @@ package resource_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +61,8 @@ func TestCheckSessionSeesLogout(t *testing.T) {
 // the token may well be good.
 func TestCheckSessionKakaoauthDown(t *testing.T) {
 	s, f := startKakaoauth(t)
-	online := newVerifier(t, resource.Config{Issuer: s.BaseURL, CheckSession: true})
+	var logs strings.Builder
+	online := newVerifier(t, resource.Config{Issuer: s.BaseURL, CheckSession: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	access, _ := s.SPASignIn(t, testUser)
 	f.Close()
 
@@ -75,5 +78,8 @@ func TestCheckSessionKakaoauthDown(t *testing.T) {
 	checkAnswer(t, rec, http.StatusServiceUnavailable, "", "temporarily_unavailable")
 	if rec.Header().Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
+	}
+	if !strings.Contains(logs.String(), "connection refused") {
+		t.Errorf("log %q does not say why kakaoauth could not be asked", logs.String())
 	}
 }
