@@ -59,7 +59,7 @@ func ExampleNew() {
 }
 
 func ExampleVerifier_Middleware() {
-	kakaoauth := newTestIssuer()
+	kakaoauth := newTestIssuer() // a local stand-in for kakaoauth; yours is at its public URL
 	defer kakaoauth.Close()
 
 	v, err := resource.New(context.Background(), resource.Config{Issuer: kakaoauth.URL})
@@ -84,7 +84,7 @@ func ExampleVerifier_Middleware() {
 }
 
 func ExampleVerifier_RequireScopes() {
-	kakaoauth := newTestIssuer()
+	kakaoauth := newTestIssuer() // a local stand-in for kakaoauth; yours is at its public URL
 	defer kakaoauth.Close()
 
 	v, err := resource.New(context.Background(), resource.Config{Issuer: kakaoauth.URL})
@@ -109,7 +109,7 @@ func ExampleVerifier_RequireScopes() {
 // Verify serves where there is no http.Handler to wrap, such as the first message of a
 // WebSocket; errors.Is tells a bad token from kakaoauth being unreachable.
 func ExampleVerifier_Verify() {
-	kakaoauth := newTestIssuer()
+	kakaoauth := newTestIssuer() // a local stand-in for kakaoauth; yours is at its public URL
 	defer kakaoauth.Close()
 
 	v, err := resource.New(context.Background(), resource.Config{Issuer: kakaoauth.URL})
