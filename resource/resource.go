@@ -12,7 +12,8 @@
 // Each token is checked as RFC 9068 and RFC 8725 ask: the alg is ES256 or RS256 (never "none",
 // never an HMAC), the signature verifies with the JWKS key named by the token's kid, typ is
 // "at+jwt", iss is Config.Issuer exactly, aud contains Config.Audience, and exp, nbf and iat hold
-// within Config.Leeway. The JWKS is cached: a token with a kid the cache does not know (kakaoauth
+// within Config.Leeway. A token without a kid is refused (kakaoauth always names its key), as is
+// one whose header marks an extension critical ("crit"). The JWKS is cached: a token with a kid the cache does not know (kakaoauth
 // rotated its key) fetches the JWKS again, at most once per Config.RefetchCooldown however many
 // requests ask, and a JWKS that cannot be fetched leaves the cached keys working.
 //
