@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ type keySet struct {
 	cooldown time.Duration
 	maxAge   time.Duration
 	now      func() time.Time
+	log      *slog.Logger
 
 	mu       sync.Mutex
 	keys     map[string]jose.JSONWebKey
@@ -44,7 +46,9 @@ func (s *keySet) load(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	s.keys, s.fetched, s.tried = keys, s.now(), s.now()
+	// tried stays zero: the first unknown kid after start may fetch at once (a key rotated
+	// just after New), and the cooldown counts from there.
+	s.keys, s.fetched = keys, s.now()
 	s.mu.Unlock()
 	return nil
 }
@@ -72,14 +76,14 @@ func (s *keySet) key(ctx context.Context, kid string) (jose.JSONWebKey, error) {
 			if ok {
 				return k, nil
 			}
-			return jose.JSONWebKey{}, &verifyError{kind: ErrInvalidToken, desc: "unknown kid", cause: ctx.Err()}
+			return jose.JSONWebKey{}, &verifyError{kind: ErrInvalidToken, desc: "unknown kid", ko: "알 수 없는 서명 키(kid)입니다", cause: ctx.Err()}
 		}
 	}
 	s.mu.Lock()
 	k, ok = s.keys[kid]
 	s.mu.Unlock()
 	if !ok {
-		return jose.JSONWebKey{}, invalid("unknown kid")
+		return jose.JSONWebKey{}, invalid("unknown kid", "알 수 없는 서명 키(kid)입니다")
 	}
 	return k, nil
 }
@@ -91,6 +95,8 @@ func (s *keySet) refetch(ctx context.Context, call *fetchCall) {
 	s.mu.Lock()
 	if err == nil {
 		s.keys, s.fetched = keys, s.now()
+	} else {
+		s.log.Warn("resource: the cached JWKS stays in use", "err", err)
 	}
 	s.inflight = nil
 	s.mu.Unlock()
@@ -104,16 +110,25 @@ func (s *keySet) fetch(ctx context.Context) (map[string]jose.JSONWebKey, error) 
 	if err != nil {
 		return nil, fmt.Errorf("fetch kakaoauth's JWKS: %w", err)
 	}
-	var set jose.JSONWebKeySet
+	// Keys are parsed one by one: a key of a type this package does not know (RFC 7517 §5) is
+	// skipped, not a reason to refuse the others.
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
 	if err := json.Unmarshal(body, &set); err != nil {
 		return nil, fmt.Errorf("kakaoauth's JWKS at %s is not a JWK set: %w", s.url, err)
 	}
 	keys := make(map[string]jose.JSONWebKey, len(set.Keys))
-	for _, k := range set.Keys {
-		if k.KeyID == "" || !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
+	for _, raw := range set.Keys {
+		var k jose.JSONWebKey
+		if json.Unmarshal(raw, &k) != nil || k.KeyID == "" || !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
 			continue
 		}
 		keys[k.KeyID] = k
+	}
+	if len(keys) == 0 {
+		// An empty set is a fault at kakaoauth, not a withdrawal of every key: keep the cache.
+		return nil, fmt.Errorf("kakaoauth's JWKS at %s has no usable signing key", s.url)
 	}
 	return keys, nil
 }

@@ -26,7 +26,8 @@ func NewContext(ctx context.Context, c Claims) context.Context {
 // Middleware lets a request through to next only with a valid access token, its claims in the
 // request's context (FromContext). Otherwise it answers 401 with a WWW-Authenticate Bearer
 // challenge (RFC 6750 §3) and a JSON body {"error", "error_description"}; with CheckSession,
-// 503 when kakaoauth cannot be asked.
+// 503 when kakaoauth cannot be asked. A CORS handler goes outside it: a browser's preflight
+// request carries no token.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := v.authenticate(w, r); ok {
@@ -54,7 +55,7 @@ func (v *Verifier) RequireScopes(scopes ...string) func(http.Handler) http.Handl
 			for _, s := range scopes {
 				if !c.HasScope(s) {
 					w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", error_description="the token lacks a required scope", scope="`+headerSafe(want)+`"`)
-					writeError(w, http.StatusForbidden, "insufficient_scope", "the token lacks a required scope: "+want)
+					writeError(w, http.StatusForbidden, "insufficient_scope", "필요한 권한(scope)이 없습니다: "+want, "the token lacks a required scope: "+want)
 					return
 				}
 			}
@@ -69,7 +70,7 @@ func (v *Verifier) authenticate(w http.ResponseWriter, r *http.Request) (Claims,
 	if err == nil && token == "" {
 		// No credentials at all: a bare challenge, without an error code (RFC 6750 §3.1).
 		w.Header().Set("WWW-Authenticate", "Bearer")
-		writeError(w, http.StatusUnauthorized, "unauthorized", "an access token is required (Authorization: Bearer)")
+		writeError(w, http.StatusUnauthorized, "unauthorized", "로그인이 필요합니다", "an access token is required in Authorization: Bearer")
 		return Claims{}, false
 	}
 	var c Claims
@@ -79,18 +80,19 @@ func (v *Verifier) authenticate(w http.ResponseWriter, r *http.Request) (Claims,
 	if err == nil {
 		return c, true
 	}
-	desc := "invalid token"
+	desc, ko := "invalid token", "토큰이 올바르지 않습니다"
 	var ve *verifyError
 	if errors.As(err, &ve) {
-		desc = ve.desc
+		desc, ko = ve.desc, ve.ko
 	}
 	if errors.Is(err, ErrUnavailable) {
+		v.log.WarnContext(r.Context(), "resource: answering 503", "err", err)
 		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "kakaoauth could not be asked whether the session lives; try again")
+		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "로그인 세션을 확인하지 못했습니다. 잠시 후 다시 시도해 주세요", "kakaoauth could not be asked whether the session lives; try again")
 		return Claims{}, false
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+headerSafe(desc)+`"`)
-	writeError(w, http.StatusUnauthorized, "invalid_token", desc)
+	writeError(w, http.StatusUnauthorized, "invalid_token", ko, desc)
 	return Claims{}, false
 }
 
@@ -100,12 +102,12 @@ func (v *Verifier) authenticate(w http.ResponseWriter, r *http.Request) (Claims,
 func (v *Verifier) tokenFrom(r *http.Request) (string, error) {
 	if h := r.Header.Values("Authorization"); len(h) > 0 {
 		if len(h) > 1 {
-			return "", invalid("more than one Authorization header")
+			return "", invalid("more than one Authorization header", "Authorization 헤더가 둘 이상입니다")
 		}
 		// Another scheme (Basic, …) is no Bearer credential: the cookie, or the bare challenge.
 		if scheme, token, _ := strings.Cut(strings.TrimSpace(h[0]), " "); strings.EqualFold(scheme, "Bearer") {
 			if token = strings.TrimSpace(token); token == "" {
-				return "", invalid("empty Bearer token")
+				return "", invalid("empty Bearer token", "Bearer 토큰이 비어 있습니다")
 			}
 			return token, nil
 		}
@@ -118,8 +120,9 @@ func (v *Verifier) tokenFrom(r *http.Request) (string, error) {
 	return "", nil
 }
 
-// writeError answers status with the JSON body {"error": code, "error_description": desc}.
-func writeError(w http.ResponseWriter, status int, code, desc string) {
+// writeError answers status with the JSON body {"error": code, "error_description": …}, the
+// description in Korean, then English: "ko (en)".
+func writeError(w http.ResponseWriter, status int, code, ko, en string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -127,7 +130,7 @@ func writeError(w http.ResponseWriter, status int, code, desc string) {
 	_ = json.NewEncoder(w).Encode(struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
-	}{code, desc})
+	}{code, ko + " (" + en + ")"})
 }
 
 // headerSafe keeps the characters RFC 6750 §3 allows in a quoted error_description or scope

@@ -12,14 +12,16 @@
 // Each token is checked as RFC 9068 and RFC 8725 ask: the alg is ES256 or RS256 (never "none",
 // never an HMAC), the signature verifies with the JWKS key named by the token's kid, typ is
 // "at+jwt", iss is Config.Issuer exactly, aud contains Config.Audience, and exp, nbf and iat hold
-// within Config.Leeway. The JWKS is cached: a token with a kid the cache does not know (kakaoauth
+// within Config.Leeway. A token without a kid is refused (kakaoauth always names its key), as is
+// one whose header marks an extension critical ("crit"). The JWKS is cached: a token with a kid the cache does not know (kakaoauth
 // rotated its key) fetches the JWKS again, at most once per Config.RefetchCooldown however many
 // requests ask, and a JWKS that cannot be fetched leaves the cached keys working.
 //
 // # Offline or online
 //
-// By default a token is verified offline: no request to kakaoauth, a few microseconds, and the
-// API keeps working while kakaoauth is down. But an offline check cannot see a logout: a token
+// By default a token is verified offline: no request to kakaoauth, about a tenth of a
+// millisecond of CPU (one ES256 signature check), and the API keeps working while kakaoauth is
+// down. But an offline check cannot see a logout: a token
 // stays valid until it expires (15 minutes by default) even after its user signed out, revoked
 // the device in their session list, deleted their account or unlinked the app at Kakao.
 //
@@ -28,6 +30,10 @@
 // session that has ended is then refused within that TTL of the logout, at the price of one
 // request to kakaoauth per token and TTL, and of answering 503 (not 401: the token may well be
 // good) while kakaoauth cannot be reached.
+//
+// kakaoauth rate-limits /auth/token/verify per client address (KAKAOAUTH_RATE_LIMITS, 30 a
+// minute by default): a service that checks more tokens than that from one address needs a
+// higher limit there, or it answers 503 when kakaoauth answers 429.
 //
 // Choose offline for reading data, where a few minutes after a logout do no harm: most routes.
 // Choose CheckSession for routes where acting for a person who has signed out would matter —
@@ -41,7 +47,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +99,9 @@ type Config struct {
 	SessionCacheTTL time.Duration
 	// Now is the clock; the default is time.Now.
 	Now func() time.Time
+	// Logger receives a warning when the JWKS cannot be fetched again or the session check
+	// fails (the causes that requests do not see); the default discards them.
+	Logger *slog.Logger
 }
 
 // Verifier checks kakaoauth's access tokens. It is safe for concurrent use.
@@ -102,6 +113,7 @@ type Verifier struct {
 	now              func() time.Time
 	keys             *keySet
 	sessions         *sessionCache // nil without CheckSession
+	log              *slog.Logger
 }
 
 // Claims are what a verified access token says.
@@ -120,33 +132,30 @@ type Claims struct {
 
 // HasScope reports whether the token was granted scope.
 func (c Claims) HasScope(scope string) bool {
-	for _, s := range c.Scopes {
-		if s == scope {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.Scopes, scope)
 }
 
 // Errors of Verify, for errors.Is. Every error of Verify is one of them.
 var (
-	// ErrInvalidToken: the token is missing, malformed, expired, not ours, or badly signed.
-	// The middleware answers 401 invalid_token.
+	// ErrInvalidToken means the token is missing, malformed, expired, not kakaoauth's, or
+	// badly signed; the middleware answers 401 invalid_token.
 	ErrInvalidToken = errors.New("invalid token")
-	// ErrSessionEnded: with CheckSession, kakaoauth says the token's session has ended (logout,
-	// revoked device, deleted account). It also matches ErrInvalidToken.
+	// ErrSessionEnded means that kakaoauth, asked because of CheckSession, says the token's
+	// session has ended (logout, revoked device, deleted account). It also matches
+	// ErrInvalidToken.
 	ErrSessionEnded = errors.New("session ended")
-	// ErrUnavailable: with CheckSession, kakaoauth could not be asked; the token itself may be
-	// good. The middleware answers 503.
+	// ErrUnavailable means that kakaoauth could not be asked because of CheckSession, or gave
+	// no usable answer; the token itself may be good, and the middleware answers 503.
 	ErrUnavailable = errors.New("kakaoauth unavailable")
 )
 
-// verifyError is an error of Verify: kind is one of the Err values, desc says why in words
-// fit for error_description, cause (if any) is the underlying error.
+// verifyError is an error of Verify: kind is one of the Err values, desc says why in English
+// words fit for a WWW-Authenticate error_description (ASCII), ko says it in Korean for the JSON
+// body, cause (if any) is the underlying error.
 type verifyError struct {
-	kind  error
-	desc  string
-	cause error
+	kind     error
+	desc, ko string
+	cause    error
 }
 
 func (e *verifyError) Error() string {
@@ -162,7 +171,7 @@ func (e *verifyError) Is(target error) bool {
 	return target == e.kind || (e.kind == ErrSessionEnded && target == ErrInvalidToken)
 }
 
-func invalid(desc string) error { return &verifyError{kind: ErrInvalidToken, desc: desc} }
+func invalid(desc, ko string) error { return &verifyError{kind: ErrInvalidToken, desc: desc, ko: ko} }
 
 // New returns a Verifier for cfg. It fetches the discovery document and the JWKS now, so that
 // a wrong Issuer or an unreachable kakaoauth fails at start with a clear error.
@@ -172,7 +181,10 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	v := &Verifier{
 		issuer: cfg.Issuer, audience: cfg.Audience, leeway: cfg.Leeway,
-		cookie: cfg.Cookie, client: cfg.HTTPClient, now: cfg.Now,
+		cookie: cfg.Cookie, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger,
+	}
+	if v.log == nil {
+		v.log = slog.New(slog.DiscardHandler)
 	}
 	if v.audience == "" {
 		v.audience = cfg.Issuer
@@ -201,7 +213,7 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.keys = &keySet{client: v.client, url: jwksURI, cooldown: cooldown, maxAge: maxAge, now: v.now}
+	v.keys = &keySet{client: v.client, url: jwksURI, cooldown: cooldown, maxAge: maxAge, now: v.now, log: v.log}
 	if err := v.keys.load(ctx); err != nil {
 		return nil, fmt.Errorf("resource: %w", err)
 	}
@@ -299,38 +311,46 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 // verifyOffline checks the token's form, signature and claims.
 func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, error) {
 	if token == "" {
-		return Claims{}, invalid("no token")
+		return Claims{}, invalid("no token", "토큰이 없습니다")
 	}
 	if len(token) > MaxTokenSize {
-		return Claims{}, invalid("token too long")
+		return Claims{}, invalid("token too long", "토큰이 너무 깁니다")
 	}
 	if strings.Count(token, ".") != 2 {
-		return Claims{}, invalid("not a signed JWT (compact JWS)")
+		return Claims{}, invalid("not a signed JWT (compact JWS)", "서명된 JWT가 아닙니다")
 	}
-	tok, err := jwt.ParseSigned(token, allowedAlgs)
+	tok, err := jose.ParseSigned(token, allowedAlgs)
 	if err != nil {
-		return Claims{}, invalid("malformed token or alg not ES256/RS256")
+		return Claims{}, invalid("malformed token or alg not ES256/RS256", "토큰 형식이 잘못되었거나 알고리즘이 ES256/RS256이 아닙니다")
 	}
-	if len(tok.Headers) != 1 {
-		return Claims{}, invalid("token must have exactly one signature")
+	if len(tok.Signatures) != 1 {
+		return Claims{}, invalid("token must have exactly one signature", "서명이 정확히 하나여야 합니다")
 	}
-	h := tok.Headers[0]
+	h := tok.Signatures[0].Protected
 	if !isAccessTokenType(h.ExtraHeaders[jose.HeaderType]) {
-		return Claims{}, invalid("typ is not at+jwt")
+		return Claims{}, invalid("typ is not at+jwt", "액세스 토큰(typ: at+jwt)이 아닙니다")
+	}
+	if _, ok := h.ExtraHeaders["crit"]; ok {
+		// No extension is understood here, so none may be critical (RFC 7515 §4.1.11).
+		return Claims{}, invalid("unsupported crit header", "지원하지 않는 crit 헤더입니다")
 	}
 	if h.KeyID == "" {
-		return Claims{}, invalid("token has no kid")
+		return Claims{}, invalid("token has no kid", "서명 키(kid)가 지정되지 않았습니다")
 	}
 	key, err := v.keys.key(ctx, h.KeyID)
 	if err != nil {
 		return Claims{}, err
 	}
 	if !keyFits(key, jose.SignatureAlgorithm(h.Algorithm)) {
-		return Claims{}, invalid("the key of kid does not fit alg")
+		return Claims{}, invalid("the key of kid does not fit alg", "서명 키가 알고리즘(alg)과 맞지 않습니다")
+	}
+	payload, err := tok.Verify(key.Key)
+	if err != nil {
+		return Claims{}, invalid("bad signature", "서명이 올바르지 않습니다")
 	}
 	var tc tokenClaims
-	if err := tok.Claims(key.Key, &tc); err != nil {
-		return Claims{}, invalid("bad signature")
+	if err := json.Unmarshal(payload, &tc); err != nil {
+		return Claims{}, invalid("malformed claims", "토큰 내용(클레임) 형식이 잘못되었습니다")
 	}
 	return v.checkClaims(tc)
 }
@@ -338,16 +358,16 @@ func (v *Verifier) verifyOffline(ctx context.Context, token string) (Claims, err
 // checkClaims checks iss, aud, sub and the times.
 func (v *Verifier) checkClaims(tc tokenClaims) (Claims, error) {
 	if tc.Issuer != v.issuer {
-		return Claims{}, invalid("wrong issuer")
+		return Claims{}, invalid("wrong issuer", "발급자(iss)가 다릅니다")
 	}
 	if !tc.Audience.Contains(v.audience) {
-		return Claims{}, invalid("wrong audience")
+		return Claims{}, invalid("wrong audience", "대상(aud)이 이 서비스가 아닙니다")
 	}
 	if tc.Subject == "" {
-		return Claims{}, invalid("token has no sub")
+		return Claims{}, invalid("token has no sub", "사용자(sub)가 없습니다")
 	}
 	if tc.Expiry == nil || tc.IssuedAt == nil {
-		return Claims{}, invalid("token has no exp or iat")
+		return Claims{}, invalid("token has no exp or iat", "만료 시각(exp) 또는 발급 시각(iat)이 없습니다")
 	}
 	now := v.now()
 	c := Claims{
@@ -360,11 +380,11 @@ func (v *Verifier) checkClaims(tc tokenClaims) (Claims, error) {
 	}
 	switch {
 	case !now.Before(c.Expiry.Add(v.leeway)):
-		return Claims{}, invalid("token expired")
+		return Claims{}, invalid("token expired", "토큰이 만료되었습니다")
 	case now.Add(v.leeway).Before(c.IssuedAt):
-		return Claims{}, invalid("token issued in the future")
+		return Claims{}, invalid("token issued in the future", "발급 시각(iat)이 미래입니다")
 	case !c.NotBefore.IsZero() && now.Add(v.leeway).Before(c.NotBefore):
-		return Claims{}, invalid("token not valid yet")
+		return Claims{}, invalid("token not valid yet", "아직 사용할 수 없는 토큰입니다(nbf)")
 	}
 	return c, nil
 }

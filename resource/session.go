@@ -33,7 +33,9 @@ type sessionAnswer struct {
 	until time.Time
 }
 
-var errSessionEnded = &verifyError{kind: ErrSessionEnded, desc: "the session has ended (signed out or revoked)"}
+func sessionEnded() error {
+	return &verifyError{kind: ErrSessionEnded, desc: "the session has ended (signed out or revoked)", ko: "로그인 세션이 끝났습니다(로그아웃 또는 해제)"}
+}
 
 // check returns nil when the session of token (which expires at exp) lives, an
 // ErrSessionEnded error when kakaoauth says it has ended, and an ErrUnavailable error when
@@ -46,13 +48,13 @@ func (s *sessionCache) check(ctx context.Context, token string, exp time.Time) e
 	s.mu.Unlock()
 	if ok && now.Before(a.until) {
 		if a.ended {
-			return errSessionEnded
+			return sessionEnded()
 		}
 		return nil
 	}
 	ended, err := s.ask(ctx, token)
 	if err != nil {
-		return &verifyError{kind: ErrUnavailable, desc: "the session check at kakaoauth failed", cause: err}
+		return &verifyError{kind: ErrUnavailable, desc: "the session check at kakaoauth failed", ko: "kakaoauth에 세션을 확인하지 못했습니다", cause: err}
 	}
 	until := now.Add(s.ttl)
 	if !ended && exp.Before(until) {
@@ -72,7 +74,7 @@ func (s *sessionCache) check(ctx context.Context, token string, exp time.Time) e
 	s.answers[h] = sessionAnswer{ended: ended, until: until}
 	s.mu.Unlock()
 	if ended {
-		return errSessionEnded
+		return sessionEnded()
 	}
 	return nil
 }
