@@ -65,6 +65,18 @@ func TestSnippets(t *testing.T) {
 	expired, _ := s.SPASignIn(t, user)
 	s.Clock.Advance(back)
 
+	// A token whose session has ended: the snippets still accept it (they check offline, until
+	// it expires); POST /auth/token/verify refuses it.
+	loggedOut, _ := s.SPASignIn(t, user)
+	r := servertest.Do(t, http.DefaultClient, "POST", s.BaseURL+"/auth/logout", map[string]string{"Authorization": "Bearer " + loggedOut}, "")
+	if body := servertest.ReadBody(t, r); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.StatusCode, body)
+	}
+	r = servertest.PostJSON(t, http.DefaultClient, s.BaseURL+"/auth/token/verify", map[string]string{"token": loggedOut}, nil)
+	if body := servertest.ReadBody(t, r); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST /auth/token/verify after logout: %d %s, want 401", r.StatusCode, body)
+	}
+
 	header, payload, sig := split(t, access)
 	var h map[string]any
 	decodeSegment(t, header, &h)
@@ -83,6 +95,7 @@ func TestSnippets(t *testing.T) {
 
 	checks := []check{
 		{name: "valid", token: access, issuer: iss, audience: aud, wantSub: userID},
+		{name: "logged_out_still_valid_offline", token: loggedOut, issuer: iss, audience: aud, wantSub: userID},
 		{name: "valid_with_jwks_url", token: access, issuer: iss, audience: aud, jwksURL: s.BaseURL + "/.well-known/jwks.json", wantSub: userID},
 		{name: "36_tampered_signature", token: header + "." + payload + "." + string(tamperedSig), issuer: iss, audience: aud, wantReason: "signature", wantReasonPython: "Signature"},
 		{name: "36_tampered_sub", token: header + "." + base64.RawURLEncoding.EncodeToString([]byte(otherSub)) + "." + sig, issuer: iss, audience: aud, wantReason: "signature", wantReasonPython: "Signature"},
