@@ -96,33 +96,28 @@ func ExampleClient_Exchange() {
 	// 4217730412856391024 minjun.kim@example.com true
 }
 
-// Callers decide from an error's Kind, never from Kakao's message text: here a code used twice.
+// Callers decide from an error's Kind, never from Kakao's message text: here a person who
+// cancelled on Kakao's consent page, and a code Kakao does not know (KOE320).
 func ExampleError() {
+	// Kakao's redirect to the callback after "취소" (cancel).
+	cancelled := kakao.ParseRedirectError(url.Values{"error": {"access_denied"}, "error_description": {"User denied access"}})
+	fmt.Println(cancelled.Kind, "—", cancelled.Explain("en"))
+
 	app := kakaotest.DefaultApp()
-	emu := kakaotest.New(app, kakaotest.DefaultUsers(), kakaotest.Options{})
-	srv := httptest.NewServer(emu)
+	srv := httptest.NewServer(kakaotest.New(app, kakaotest.DefaultUsers(), kakaotest.Options{}))
 	defer srv.Close()
 	client, err := kakao.New(kakao.Config{ClientID: app.RESTKey, ClientSecret: app.ClientSecret, AuthURL: srv.URL, APIURL: srv.URL})
 	if err != nil {
 		log.Fatal(err)
 	}
-	redirect := app.RedirectURIs[0]
-	code, err := emu.IssueCode(4217730412856391024, redirect, "", "")
-	if err != nil {
-		log.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := client.Exchange(ctx, code, redirect, ""); err != nil {
-		log.Fatal(err)
-	}
-	_, err = client.Exchange(ctx, code, redirect, "")
-
+	_, err = client.Exchange(context.Background(), "a-code-never-issued", app.RedirectURIs[0], "")
 	var kerr *kakao.Error
 	if errors.As(err, &kerr) {
 		fmt.Println(kerr.Kind, kerr.Code(), kerr.Temporary())
 	}
 	fmt.Println(errors.Is(err, &kakao.Error{Kind: kakao.KindBadCode}))
 	// Output:
+	// access_denied — The user cancelled on the consent screen; to log in, start again and agree.
 	// bad_code KOE320 false
 	// true
 }
