@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -91,7 +92,7 @@ func TestSnippets(t *testing.T) {
 	// A token from an issuer of the test's own (its key, its JWKS) that differs from a valid
 	// one in its typ only.
 	fake := newFakeIssuer(t)
-	claims := map[string]any{"iss": fake.URL, "aud": fake.URL, "sub": userID, "sid": "s1", "iat": time.Now().Unix(), "exp": time.Now().Add(time.Minute).Unix()}
+	claims := map[string]any{"iss": fake.URL, "aud": fake.URL, "sub": userID, "sid": "s1", "iat": time.Now().Unix(), "exp": time.Now().Add(10 * time.Minute).Unix()}
 
 	checks := []check{
 		{name: "valid", token: access, issuer: iss, audience: aud, wantSub: userID},
@@ -108,6 +109,8 @@ func TestSnippets(t *testing.T) {
 		{name: "fake_issuer_at_jwt", token: fake.sign(t, "at+jwt", claims), issuer: fake.URL, audience: fake.URL, wantSub: userID},
 		{name: "39_typ_jwt", token: fake.sign(t, "JWT", claims), issuer: fake.URL, audience: fake.URL, wantReason: "typ"},
 		{name: "39_typ_missing", token: fake.sign(t, "", claims), issuer: fake.URL, audience: fake.URL, wantReason: "typ"},
+		{name: "37_exp_missing", token: fake.sign(t, "at+jwt", without(claims, "exp")), issuer: fake.URL, audience: fake.URL, wantReason: `"exp"`},
+		{name: "sub_missing", token: fake.sign(t, "at+jwt", without(claims, "sub")), issuer: fake.URL, audience: fake.URL, wantReason: `"sub"`},
 		{name: "malformed", token: "not-a-jwt", issuer: iss, audience: aud, wantReason: "invalid token"},
 	}
 	for _, sn := range snippets {
@@ -374,6 +377,13 @@ func encodeSegment(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// without returns a copy of claims without key.
+func without(claims map[string]any, key string) map[string]any {
+	out := maps.Clone(claims)
+	delete(out, key)
+	return out
 }
 
 // flipBit returns b with one bit of its middle byte flipped.
