@@ -59,8 +59,8 @@ func TestSnippets(t *testing.T) {
 		t.Fatalf("GET /auth/me: no user id in %v", me)
 	}
 
-	// A token signed while the server's clock stood two minutes past the token lifetime in the
-	// past: it expired before the snippets' 60 s of leeway.
+	// A token signed with the server's clock set back by the token lifetime and two minutes: it
+	// expired two minutes ago, past the snippets' 60 s of leeway.
 	back := s.Config.AccessTTL + 2*time.Minute
 	s.Clock.Advance(-back)
 	expired, _ := s.SPASignIn(t, user)
@@ -89,8 +89,8 @@ func TestSnippets(t *testing.T) {
 	none := encodeSegment(t, map[string]any{"alg": "none", "typ": "at+jwt", "kid": h["kid"]}) + "." + payload + "."
 	hs256 := hmacWithPublicKey(t, s.BaseURL, h["kid"].(string), payload)
 
-	// A token from an issuer of the test's own (its key, its JWKS) that differs from a valid
-	// one in its typ only.
+	// Tokens from an issuer of the test's own (its key, its JWKS), each differing from a valid
+	// one in one header or claim only: what kakaoauth would never sign.
 	fake := newFakeIssuer(t)
 	claims := map[string]any{"iss": fake.URL, "aud": fake.URL, "sub": userID, "sid": "s1", "iat": time.Now().Unix(), "exp": time.Now().Add(10 * time.Minute).Unix()}
 
