@@ -6,6 +6,20 @@
 //
 // Every failure is an *Error with a stable Kind and, for Kakao's answers, the
 // KOE or kapi code; Explain gives a one-line fix in Korean and English.
+//
+// # Using it on its own
+//
+// The client needs no kakaoauth server: a program that signs people in with
+// Kakao makes one Client with New (only Config.ClientID is required), sends
+// the browser to AuthCodeURL with values from NewState, NewNonce and
+// NewCodeVerifier, and in its callback checks ParseRedirectError and the
+// state, then calls Exchange, VerifyIDToken and Me. The examples show the whole
+// flow.
+//
+// In tests, point Config.AuthURL and Config.APIURL at the emulator in
+// package kakaotest: kakaotest.NewServer starts one, and its ClientConfig
+// returns a Config for it. Set Config.Now to the emulator's clock to test
+// expiry without sleeping.
 package kakao
 
 import (

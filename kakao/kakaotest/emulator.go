@@ -8,6 +8,27 @@
 // faults, a call log, a settable clock and an HTTP control API under /_emulator/.
 //
 // Choices where Kakao's behaviour is not documented are marked "Emulator choice" in comments.
+//
+// # In your own tests
+//
+// The emulator needs no kakaoauth server: any program that talks to Kakao over HTTP can be
+// pointed at it. In a Go test, NewServer starts one on 127.0.0.1 and stops it when the test
+// ends; Server.ClientConfig configures a kakao.Client for it, and IssueCode mints a code without
+// a browser:
+//
+//	srv := kakaotest.NewServer(t, kakaotest.DefaultApp(), kakaotest.DefaultUsers())
+//	client, err := kakao.New(srv.ClientConfig())
+//	code, err := srv.IssueCode(4217730412856391024, srv.App().RedirectURIs[0], "", "")
+//	tok, err := client.Exchange(ctx, code, srv.App().RedirectURIs[0], "")
+//
+// Code that takes Kakao's two hosts (kauth.kakao.com and kapi.kakao.com) as settings gets the
+// server's URL for both. SetFault makes an endpoint fail, slow down or hang; SetNow with a
+// Clock moves time for expiry without sleeping; SetAutoConsent answers the authorize page at
+// once for flows without a browser; Calls counts what reached Kakao.
+//
+// Outside a Go test, serve the http.Handler that New returns anywhere (kakaoauth's `dev`
+// command does); tests in other languages drive it through the control API under /_emulator/,
+// which does over HTTP what these methods do.
 package kakaotest
 
 import (
