@@ -57,6 +57,9 @@ type Config struct {
 	RefreshCookie string
 	CSRFCookie    string
 	SameSite      http.SameSite
+	// CookiePath is the path of the access and CSRF cookies; default the root of the server
+	// (PublicURL's path + "/").
+	CookiePath string
 
 	ServiceName string
 	RateLimit   server.RateLimit
@@ -180,18 +183,20 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		Now:             cfg.Now,
 		Logger:          log,
 	})
-	pages, err := web.New(web.Options{Service: cfg.ServiceName})
+	// Under a path ("http://host/login"), every route, cookie and link carries it.
+	base := strings.TrimSuffix(cfg.PublicURL.Path, "/")
+	pages, err := web.New(web.Options{Service: cfg.ServiceName, BasePath: base})
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
 	srv := server.New(server.Config{
 		Service: svc, Sealer: secrets.FlowSealer(), CSRF: secrets, Pages: pages,
-		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, Audience: aud,
+		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, BasePath: base, Audience: aud,
 		RedirectURIs: cfg.RedirectURIs, ReturnTo: cfg.ReturnTo, AllowedOrigins: cfg.AllowedOrigins,
 		AccessTTL: cfg.AccessTTL, FlowTTL: cfg.FlowTTL,
 		Cookies: server.CookieConfig{
 			AccessName: cfg.AccessCookie, RefreshName: cfg.RefreshCookie, CSRFName: cfg.CSRFCookie,
-			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
+			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https", Path: cfg.CookiePath,
 		},
 		RateLimit:        cfg.RateLimit,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
