@@ -68,8 +68,8 @@ type Config struct {
 	// program's own pages outside the prefix should receive the access cookie, so that
 	// Server.User knows the person there; it must contain the handler's root.
 	CookiePath string
-	// SameSite of the session cookies; default http.SameSiteLaxMode. http.SameSiteNoneMode
-	// needs an https PublicURL.
+	// SameSite of the session cookies; default http.SameSiteLaxMode. Browsers keep
+	// http.SameSiteNoneMode cookies only when they are Secure, that is with an https PublicURL.
 	SameSite http.SameSite
 
 	// ServiceName is shown in the pages' titles; default "kakaoauth".
@@ -248,11 +248,7 @@ func (c Config) app() (app.Config, error) {
 		bad("CookiePath", "must be a path that contains the handler's root %q, got %q", public.Path+"/", c.CookiePath)
 	}
 	switch c.SameSite {
-	case http.SameSiteLaxMode, http.SameSiteStrictMode:
-	case http.SameSiteNoneMode:
-		if public != nil && public.Scheme != "https" {
-			bad("SameSite", "http.SameSiteNoneMode needs an https PublicURL")
-		}
+	case http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
 	default:
 		bad("SameSite", "want http.SameSiteLaxMode, SameSiteStrictMode or SameSiteNoneMode")
 	}

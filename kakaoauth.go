@@ -29,7 +29,6 @@ package kakaoauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -53,11 +52,11 @@ func OpenStore(ctx context.Context, databaseURL string) (*Store, error) {
 	case app.IsPostgresURL(databaseURL):
 	default:
 		// A PostgreSQL URL may carry a password: a URL not understood is not repeated.
-		return nil, errors.New("kakaoauth: OpenStore: want sqlite:<path> or postgres://user:password@host:port/database")
+		return nil, errors.New("database URL: want sqlite:<path> or postgres://user:password@host:port/database")
 	}
-	db, err := app.OpenStore(ctx, databaseURL)
+	db, err := app.OpenDatabase(ctx, databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("kakaoauth: OpenStore: %w", err)
+		return nil, err
 	}
 	return &Store{db: db}, nil
 }
@@ -87,7 +86,7 @@ func New(ctx context.Context, cfg Config, store *Store) (*Server, error) {
 	}
 	a, err := app.NewWithStore(ctx, ac, store.db)
 	if err != nil {
-		return nil, fmt.Errorf("kakaoauth: New: %w", err)
+		return nil, err
 	}
 	return &Server{app: a, rotation: max(cfg.KeyRotation, 0), reload: cfg.KeyReload, cfg: cfg}, nil
 }

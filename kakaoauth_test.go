@@ -394,7 +394,7 @@ func TestNew_ConfigErrorsNameTheField(t *testing.T) {
 		{"key reload", func(c *kakaoauth.Config) { c.KeyReload = 2 * time.Hour }, []string{"Config.KeyReload: want 1s to 1h"}},
 		{"cookie", func(c *kakaoauth.Config) { c.CSRFCookie = "csrf token" }, []string{`Config.CSRFCookie: invalid cookie name "csrf token"`}},
 		{"cookie path", func(c *kakaoauth.Config) { c.CookiePath = "/other/" }, []string{`Config.CookiePath: must be a path that contains the handler's root "/login/"`}},
-		{"samesite none on http", func(c *kakaoauth.Config) { c.PublicURL = "http://127.0.0.1:8080"; c.SameSite = http.SameSiteNoneMode }, []string{"Config.SameSite: http.SameSiteNoneMode needs an https PublicURL"}},
+		{"samesite", func(c *kakaoauth.Config) { c.SameSite = 7 }, []string{"Config.SameSite: want http.SameSiteLaxMode"}},
 		{"rate limit", func(c *kakaoauth.Config) { c.RateLimit = kakaoauth.RateLimit{Burst: 5} }, []string{"Config.RateLimit: want a positive Burst and Per"}},
 		{"origin", func(c *kakaoauth.Config) { c.AllowedOrigins = []string{"https://app.example.com/path"} }, []string{"Config.AllowedOrigins:"}},
 		{"redirect", func(c *kakaoauth.Config) { c.RedirectURIs = []string{"/relative"} }, []string{"Config.RedirectURIs: not an absolute URL"}},

@@ -98,20 +98,30 @@ func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// OpenStore opens the database a KAKAOAUTH_DATABASE_URL names, migrated.
+// OpenStore opens the database a KAKAOAUTH_DATABASE_URL names, migrated; its errors name the
+// variable.
 func OpenStore(ctx context.Context, databaseURL string) (Store, error) {
+	db, err := OpenDatabase(ctx, databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w (KAKAOAUTH_DATABASE_URL)", err)
+	}
+	return db, nil
+}
+
+// OpenDatabase opens the database of a sqlite:<path> or postgres://… URL, migrated.
+func OpenDatabase(ctx context.Context, databaseURL string) (Store, error) {
 	if IsPostgresURL(databaseURL) {
 		db, err := postgres.Open(ctx, databaseURL, postgres.Options{})
 		if err != nil {
 			// The URL may carry a password: it is not repeated here.
-			return nil, fmt.Errorf("open PostgreSQL database (KAKAOAUTH_DATABASE_URL): %w", err)
+			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
 		}
 		return db, nil
 	}
 	path := strings.TrimPrefix(databaseURL, "sqlite:")
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("open database %s (KAKAOAUTH_DATABASE_URL): %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
 }
