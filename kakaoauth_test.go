@@ -19,7 +19,6 @@ import (
 
 	"github.com/kakaoauth/kakaoauth"
 	"github.com/kakaoauth/kakaoauth/internal/servertest"
-	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 // embedded is kakaoauth mounted under /login in a host program's mux, with the emulator as
@@ -36,14 +35,7 @@ func startEmbedded(t *testing.T, change func(*kakaoauth.Config)) *embedded {
 	t.Helper()
 	hostTS := httptest.NewUnstartedServer(nil)
 	host := "http://" + hostTS.Listener.Addr().String()
-	emuApp := kakaotest.DefaultApp()
-	emuApp.RedirectURIs = append(emuApp.RedirectURIs, host+"/login/auth/kakao/callback", servertest.SPARedirect)
-	emuTS := httptest.NewUnstartedServer(nil)
-	emuURL := "http://" + emuTS.Listener.Addr().String()
-	emu := kakaotest.New(emuApp, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emuURL})
-	emuTS.Config.Handler = emu
-	emuTS.Start()
-	t.Cleanup(func() { emuTS.Close(); emu.Close() })
+	emuURL, emuApp := servertest.StartEmulator(t, host+"/login/auth/kakao/callback", servertest.SPARedirect)
 
 	ctx := context.Background()
 	store, err := kakaoauth.OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "kakaoauth.db"))

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/kakaoauth/kakaoauth"
 	"github.com/kakaoauth/kakaoauth/internal/servertest"
-	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
 // startProgram runs the program's handler on 127.0.0.1 with the Kakao emulator as Kakao, as
@@ -22,17 +20,10 @@ func startProgram(t *testing.T) (base, emuURL string) {
 	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	base = "http://" + ts.Listener.Addr().String()
-	emuTS := httptest.NewUnstartedServer(nil)
-	emuURL = "http://" + emuTS.Listener.Addr().String()
-	app := kakaotest.DefaultApp()
-	app.RedirectURIs = append(app.RedirectURIs, base+"/login/auth/kakao/callback")
-	emu := kakaotest.New(app, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emuURL})
-	emuTS.Config.Handler = emu
-	emuTS.Start()
-	t.Cleanup(func() { emuTS.Close(); emu.Close() })
+	emuURL, _ = servertest.StartEmulator(t, base+"/login/auth/kakao/callback")
 
 	ctx := context.Background()
-	store, err := kakaoauth.OpenStore(ctx, "sqlite:"+filepath.Join(t.TempDir(), "embed.db"))
+	store, err := kakaoauth.OpenStore(ctx, "sqlite:"+t.TempDir()+"/embed.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +106,7 @@ func TestRun(t *testing.T) {
 	defer cancel()
 	env := map[string]string{
 		"EMBED_ADDR":         "127.0.0.1:0",
-		"EMBED_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "embed.db"),
+		"EMBED_DATABASE_URL": "sqlite:" + t.TempDir() + "/embed.db",
 	}
 	out := make(lineWriter, 1)
 	done := make(chan error, 1)
