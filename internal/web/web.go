@@ -484,7 +484,11 @@ func (r *Renderer) render(w http.ResponseWriter, req *http.Request, status int, 
 		r.log.ErrorContext(req.Context(), "render page", "page", page, "err", err)
 		h.Set("Content-Language", "ko, en")
 		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, fallbackPage)
+		page := fallbackPage
+		if r.base != "" {
+			page = strings.ReplaceAll(page, `href="/"`, `href="`+r.base+`/"`)
+		}
+		io.WriteString(w, page)
 		return
 	}
 	h.Set("Content-Language", v.Lang)
