@@ -131,8 +131,9 @@ type RateLimit struct {
 	Off bool
 }
 
-// withDefaults fills in the zero fields with the defaults of `kakaoauth serve`.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with every zero field set to its default, the default of `kakaoauth
+// serve`; New calls it, and a program may call it to log the settings in effect.
+func (c Config) WithDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v

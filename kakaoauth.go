@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg Config, store *Store) (*Server, error) {
 	if store == nil {
 		return nil, errors.New("kakaoauth: New: no Store (open one with OpenStore)")
 	}
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	ac, err := cfg.app()
 	if err != nil {
 		return nil, err
