@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kakaoauth/kakaoauth/internal/app"
+	"github.com/kakaoauth/kakaoauth"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
@@ -626,18 +626,34 @@ func validCookieName(n string) bool {
 	return true
 }
 
-// app is the wiring's part of the configuration.
-func (c config) app(log *slog.Logger) app.Config {
-	return app.Config{
-		PublicURL: c.PublicURL, DatabaseURL: c.DatabaseURL, Secret: c.Secret,
-		ClientID: c.ClientID, ClientSecret: c.ClientSecret, AdminKey: c.AdminKey, AppID: c.AppID,
-		AuthURL: c.AuthURL, APIURL: c.APIURL, Audiences: c.Audiences, OIDC: c.OIDC, Scopes: c.Scopes,
-		KakaoTimeout: c.KakaoTimeout, RedirectURIs: c.RedirectURIs, ReturnTo: c.ReturnTo,
-		AllowedOrigins: c.AllowedOrigins, TokenAudience: c.TokenAudience,
-		AccessTTL: c.AccessTTL, RefreshTTL: c.RefreshTTL, RefreshGrace: c.RefreshGrace,
-		RefreshGraceMax: c.RefreshGraceMax, FlowTTL: c.FlowTTL,
-		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie,
-		SameSite: c.SameSite, ServiceName: c.ServiceName, RateLimit: c.RateLimit,
-		MetricsElsewhere: c.MetricsAddr != "", CanonicalHost: c.dev, Version: version, Logger: log,
+// kakaoauth is the server's part of the configuration, for kakaoauth.New. The zero values that
+// mean "off" here (a rate limit, key rotation, the refresh grace and its count) are spelled the
+// way kakaoauth.Config spells them.
+func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
+	off := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	graceMax := c.RefreshGraceMax
+	if graceMax == 0 {
+		graceMax = -1
+	}
+	return kakaoauth.Config{
+		PublicURL: c.PublicURL.String(), Secret: c.Secret,
+		Kakao: kakaoauth.Kakao{
+			ClientID: c.ClientID, ClientSecret: c.ClientSecret, AdminKey: c.AdminKey, AppID: c.AppID,
+			AuthURL: c.AuthURL, APIURL: c.APIURL, Audiences: c.Audiences, WithoutIDToken: !c.OIDC,
+			Scopes: c.Scopes, Timeout: c.KakaoTimeout,
+		},
+		RedirectURIs: c.RedirectURIs, ReturnTo: c.ReturnTo, AllowedOrigins: c.AllowedOrigins,
+		TokenAudience: c.TokenAudience,
+		AccessTTL:     c.AccessTTL, RefreshTTL: c.RefreshTTL, RefreshGrace: off(c.RefreshGrace),
+		RefreshGraceMax: graceMax, FlowTTL: c.FlowTTL, KeyRotation: off(c.KeyRotation), KeyReload: c.KeyReload,
+		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie, SameSite: c.SameSite,
+		ServiceName:  c.ServiceName,
+		RateLimit:    kakaoauth.RateLimit{Burst: c.RateLimit.Burst, Per: c.RateLimit.Per, Off: c.RateLimit == (server.RateLimit{})},
+		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: version, Logger: log,
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kakaoauth/kakaoauth"
 	"github.com/kakaoauth/kakaoauth/internal/app"
 )
 
@@ -44,15 +45,19 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		cfg.deriveFromEmulator(emu.URL, emu.App())
 	}
 
-	a, err := app.New(ctx, cfg.app(log))
+	store, err := kakaoauth.OpenStore(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("%w (KAKAOAUTH_DATABASE_URL)", err)
+	}
+	defer store.Close()
+	handler, err := kakaoauth.New(ctx, cfg.kakaoauth(log), store)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
 
 	errc := make(chan error, 2)
-	srv := serve(mainServer(a.Server, log), ln, errc)
-	closeSides, err := serveSides(cfg, a.Metrics.Handler(), log)
+	srv := serve(mainServer(handler, log), ln, errc)
+	closeSides, err := serveSides(cfg, handler.MetricsHandler(), log)
 	if err != nil {
 		return err
 	}
@@ -65,9 +70,9 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	// Replicas sharing a database pick up each other's signing keys (and `kakaoauth keys
 	// rotate`) every KAKAOAUTH_KEY_RELOAD, and the signing key is replaced once it is
 	// KAKAOAUTH_KEY_ROTATION old.
-	go a.MaintainKeys(ctx, cfg.KeyReload, cfg.KeyRotation, log)
+	go handler.Run(ctx)
 
-	printBanner(stdout, cfg, emu, a.Server.CallbackURL())
+	printBanner(stdout, cfg, emu, handler.CallbackURL())
 	log.Info("listening", "url", cfg.PublicURL.String(), "addr", ln.Addr().String(), "mode", modeName(dev))
 
 	if err := untilStopped(ctx, errc); err != nil {

@@ -57,6 +57,9 @@ type Config struct {
 	RefreshCookie string
 	CSRFCookie    string
 	SameSite      http.SameSite
+	// CookiePath is the path of the access and CSRF cookies; default the root of the server
+	// (PublicURL's path + "/").
+	CookiePath string
 
 	ServiceName string
 	RateLimit   server.RateLimit
@@ -95,20 +98,30 @@ func IsPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// OpenStore opens the database a KAKAOAUTH_DATABASE_URL names, migrated.
+// OpenStore opens the database a KAKAOAUTH_DATABASE_URL names, migrated; its errors name the
+// variable.
 func OpenStore(ctx context.Context, databaseURL string) (Store, error) {
+	db, err := OpenDatabase(ctx, databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w (KAKAOAUTH_DATABASE_URL)", err)
+	}
+	return db, nil
+}
+
+// OpenDatabase opens the database of a sqlite:<path> or postgres://… URL, migrated.
+func OpenDatabase(ctx context.Context, databaseURL string) (Store, error) {
 	if IsPostgresURL(databaseURL) {
 		db, err := postgres.Open(ctx, databaseURL, postgres.Options{})
 		if err != nil {
 			// The URL may carry a password: it is not repeated here.
-			return nil, fmt.Errorf("open PostgreSQL database (KAKAOAUTH_DATABASE_URL): %w", err)
+			return nil, fmt.Errorf("open PostgreSQL database: %w", err)
 		}
 		return db, nil
 	}
 	path := strings.TrimPrefix(databaseURL, "sqlite:")
 	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("open database %s (KAKAOAUTH_DATABASE_URL): %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
 }
@@ -180,18 +193,20 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		Now:             cfg.Now,
 		Logger:          log,
 	})
-	pages, err := web.New(web.Options{Service: cfg.ServiceName})
+	// Under a path ("http://host/login"), every route, cookie and link carries it.
+	base := strings.TrimSuffix(cfg.PublicURL.Path, "/")
+	pages, err := web.New(web.Options{Service: cfg.ServiceName, BasePath: base})
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
 	srv := server.New(server.Config{
 		Service: svc, Sealer: secrets.FlowSealer(), CSRF: secrets, Pages: pages,
-		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, Audience: aud,
+		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, BasePath: base, Audience: aud,
 		RedirectURIs: cfg.RedirectURIs, ReturnTo: cfg.ReturnTo, AllowedOrigins: cfg.AllowedOrigins,
 		AccessTTL: cfg.AccessTTL, FlowTTL: cfg.FlowTTL,
 		Cookies: server.CookieConfig{
 			AccessName: cfg.AccessCookie, RefreshName: cfg.RefreshCookie, CSRFName: cfg.CSRFCookie,
-			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https",
+			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https", Path: cfg.CookiePath,
 		},
 		RateLimit:        cfg.RateLimit,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},

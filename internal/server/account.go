@@ -58,11 +58,11 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, fromPage 
 		setLogError(r, "account deleted here; Kakao unlink failed: "+errText(res.UnlinkErr))
 	}
 	s.clearSessionCookies(w)
-	http.SetCookie(w, &http.Cookie{Name: returningCookie, Value: "", Path: "/auth/kakao", MaxAge: -1,
+	http.SetCookie(w, &http.Cookie{Name: returningCookie, Value: "", Path: s.path("/auth/kakao"), MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
 	w.Header()["Cache-Control"] = hdrNoStore
 	if fromPage || sc.form || strings.Contains(r.Header.Get("Accept"), "text/html") {
-		target := "/account/deleted"
+		target := s.path("/account/deleted")
 		if !res.Unlinked {
 			target += "?unlink=failed"
 		}
@@ -95,17 +95,17 @@ func (s *Server) handleAccountDelete(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if claims.SessionID == "" {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
 		return
 	}
 	s.cfg.Pages.Delete(w, r, http.StatusOK, web.DeletePage{
-		Lang: web.Lang(r), CSRF: s.cfg.CSRF.CSRFToken(claims.SessionID), ActionURL: "/account/delete", CancelURL: "/",
+		Lang: web.Lang(r), CSRF: s.cfg.CSRF.CSRFToken(claims.SessionID), ActionURL: s.path("/account/delete"), CancelURL: s.path("/"),
 	})
 }
 
 // handleAccountDeleted is GET /account/deleted: the page after a deletion; it needs no session.
 func (s *Server) handleAccountDeleted(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Pages.Deleted(w, r, http.StatusOK, web.DeletedPage{
-		Lang: web.Lang(r), UnlinkFailed: r.URL.Query().Get("unlink") == "failed", LoginURL: "/auth/kakao/login",
+		Lang: web.Lang(r), UnlinkFailed: r.URL.Query().Get("unlink") == "failed", LoginURL: s.path("/auth/kakao/login"),
 	})
 }

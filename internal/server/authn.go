@@ -123,3 +123,11 @@ func (s *Server) proveStateChange(r *http.Request, sc *stateChange) error {
 	}
 	return nil
 }
+
+// User is the person r is signed in as (a Bearer token, else the access cookie), with the
+// session checked as GET /auth/me checks it: for a program that mounts the server in its own
+// mux and wants to know who is calling its other routes.
+func (s *Server) User(r *http.Request) (auth.User, error) {
+	u, _, _, err := s.authenticate(r)
+	return u, err
+}

@@ -40,7 +40,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: s.flowCookieName(), Value: sealed, Path: "/", MaxAge: int(s.cfg.FlowTTL / time.Second),
+		Name: s.flowCookieName(), Value: sealed, Path: s.path("/"), MaxAge: int(s.cfg.FlowTTL / time.Second),
 		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode,
 	})
 	target := s.cfg.Service.AuthorizeURL(auth.AuthorizeRequest{Flow: flow, RedirectURI: s.callback, Prompt: prompt})
@@ -104,7 +104,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 			if fs.ReturnTo != "" {
 				v.Set("return_to", fs.ReturnTo)
 			}
-			http.Redirect(w, r, "/auth/kakao/login?"+v.Encode(), http.StatusSeeOther)
+			http.Redirect(w, r, s.path("/auth/kakao/login?")+v.Encode(), http.StatusSeeOther)
 			return
 		}
 		s.redirectError(w, r, mapped)
@@ -125,11 +125,11 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	setLogUser(r, res.User.ID)
 	s.setSessionCookies(w, res.Tokens, res.Session.ID)
-	http.SetCookie(w, &http.Cookie{Name: returningCookie, Value: "1", Path: "/auth/kakao", MaxAge: 400 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: returningCookie, Value: "1", Path: s.path("/auth/kakao"), MaxAge: 400 * 24 * 3600,
 		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
 	target := fs.ReturnTo
-	if target == "" || target == "/" {
-		target = "/?result=signed-in#page-heading"
+	if target == "" || target == s.path("/") {
+		target = s.path("/?result=signed-in#page-heading")
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
@@ -154,7 +154,7 @@ func (s *Server) redirectError(w http.ResponseWriter, r *http.Request, e *auth.E
 	if lang := r.URL.Query().Get("lang"); lang == "en" || lang == "ko" {
 		v.Set("lang", lang)
 	}
-	http.Redirect(w, r, "/auth/error?"+v.Encode()+"#page-heading", http.StatusSeeOther)
+	http.Redirect(w, r, s.path("/auth/error?")+v.Encode()+"#page-heading", http.StatusSeeOther)
 }
 
 // handleErrorPage shows a known error page (the target of redirectError).
@@ -178,6 +178,6 @@ func (s *Server) handleErrorPage(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "60")
 	}
 	s.cfg.Pages.Error(w, r, status, web.ErrorPage{
-		Lang: web.Lang(r), Code: code, KakaoCode: kc, RetryAfter: retry, RetryURL: "/auth/kakao/login",
+		Lang: web.Lang(r), Code: code, KakaoCode: kc, RetryAfter: retry, RetryURL: s.path("/auth/kakao/login"),
 	})
 }

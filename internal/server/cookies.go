@@ -16,10 +16,10 @@ func (s *Server) setSessionCookies(w http.ResponseWriter, t auth.Tokens, session
 		refreshAge = 1
 	}
 	h := w.Header()
-	s.setCookie(h, c.AccessName, t.Access, "/", int(s.cfg.AccessTTL/time.Second), true)
-	s.setCookie(h, c.RefreshName, t.Refresh, "/auth", refreshAge, true)
+	s.setCookie(h, c.AccessName, t.Access, c.Path, int(s.cfg.AccessTTL/time.Second), true)
+	s.setCookie(h, c.RefreshName, t.Refresh, s.path("/auth"), refreshAge, true)
 	csrf := s.cfg.CSRF.CSRFToken(sessionID)
-	s.setCookie(h, c.CSRFName, csrf, "/", refreshAge, false)
+	s.setCookie(h, c.CSRFName, csrf, c.Path, refreshAge, false)
 	// A frontend on another origin cannot read our cookie, so the proof is also a header.
 	w.Header().Set("X-CSRF-Token", csrf)
 }
@@ -66,7 +66,7 @@ func (s *Server) setCookie(h http.Header, name, value, path string, maxAge int, 
 
 func (s *Server) clearSessionCookies(w http.ResponseWriter) {
 	c := s.cfg.Cookies
-	for _, k := range []struct{ name, path string }{{c.AccessName, "/"}, {c.RefreshName, "/auth"}, {c.CSRFName, "/"}} {
+	for _, k := range []struct{ name, path string }{{c.AccessName, c.Path}, {c.RefreshName, s.path("/auth")}, {c.CSRFName, c.Path}} {
 		http.SetCookie(w, &http.Cookie{Name: k.name, Value: "", Path: k.path, MaxAge: -1,
 			HttpOnly: k.name != c.CSRFName, Secure: c.Secure, SameSite: c.SameSite})
 	}
@@ -96,6 +96,6 @@ func (s *Server) flowCookieName() string {
 }
 
 func (s *Server) clearFlowCookie(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: s.flowCookieName(), Value: "", Path: "/", MaxAge: -1,
+	http.SetCookie(w, &http.Cookie{Name: s.flowCookieName(), Value: "", Path: s.path("/"), MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.Cookies.Secure, SameSite: http.SameSiteLaxMode})
 }

@@ -146,7 +146,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	s.cfg.Pages.Error(w, r, status, web.ErrorPage{
 		Lang: web.Lang(r), Code: code, KakaoCode: e.KakaoCode, RetryAfter: e.RetryAfter,
-		RetryURL: "/auth/kakao/login",
+		RetryURL: s.path("/auth/kakao/login"),
 	})
 }
 

@@ -121,7 +121,7 @@ func (s *Server) methodNotAllowed(methods []string) http.Handler {
 
 func (s *Server) notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wantsHTML(r) {
+		if s.wantsHTML(r) {
 			s.renderError(w, r, &auth.Error{Code: auth.ECodeNotFound})
 			return
 		}
@@ -129,9 +129,9 @@ func (s *Server) notFound() http.Handler {
 	})
 }
 
-func wantsHTML(r *http.Request) bool {
+func (s *Server) wantsHTML(r *http.Request) bool {
 	a := r.Header.Get("Accept")
-	return strings.Contains(a, "text/html") && !strings.HasPrefix(r.URL.Path, "/auth/me")
+	return strings.Contains(a, "text/html") && !strings.HasPrefix(r.URL.Path, s.path("/auth/me"))
 }
 
 func retryAfterSeconds(d time.Duration) string {

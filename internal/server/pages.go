@@ -18,8 +18,8 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			setLogUser(r, u.ID)
 			s.cfg.Pages.Account(w, r, http.StatusOK, web.AccountPage{
 				Lang: lang, JustSignedIn: result == "signed-in", Nickname: u.Nickname, Email: u.Email,
-				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: "/auth/logout", LogoutAllURL: "/auth/logout?all=true",
-				DeleteURL: "/account/delete",
+				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: s.path("/auth/logout"), LogoutAllURL: s.path("/auth/logout?all=true"),
+				DeleteURL: s.path("/account/delete"),
 			})
 			return
 		}
@@ -32,7 +32,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	if result == "signed-out" || result == "signed-out-all" {
 		outcome = result
 	}
-	loginURL := "/auth/kakao/login"
+	loginURL := s.path("/auth/kakao/login")
 	if lang == "en" && strings.Contains(r.URL.RawQuery, "lang=en") {
 		loginURL += "?lang=en"
 	}
@@ -46,7 +46,7 @@ func (s *Server) canonical(next http.HandlerFunc) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != s.cfg.PublicURL.Host {
-			http.Redirect(w, r, s.cfg.PublicURL.String()+r.URL.RequestURI(), http.StatusFound)
+			http.Redirect(w, r, origin(s.cfg.PublicURL)+r.URL.RequestURI(), http.StatusFound)
 			return
 		}
 		next(w, r)

@@ -88,7 +88,7 @@ func (s *Server) rateLimited(next http.HandlerFunc) http.HandlerFunc {
 				s.cfg.OnRateLimited(r.Pattern)
 			}
 			e := &auth.Error{Code: auth.ECodeRateLimited, RetryAfter: wait}
-			if r.Method == http.MethodGet && wantsHTML(r) {
+			if r.Method == http.MethodGet && s.wantsHTML(r) {
 				s.renderError(w, r, e)
 				return
 			}

@@ -9,7 +9,9 @@ import (
 // routes lists the whole HTTP surface in one place.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	// Every route is under the base path (s.path).
 	route := func(path string, methods ...string) func(method string, h http.HandlerFunc) {
+		path = s.path(path)
 		// The bare path answers every other method with a JSON 405 and an Allow header.
 		mux.Handle(path, s.methodNotAllowed(methods))
 		return func(method string, h http.HandlerFunc) { mux.Handle(method+" "+path, h) }
@@ -18,7 +20,11 @@ func (s *Server) routes() http.Handler {
 	root := route("/{$}", "GET", "HEAD")
 	root("GET", s.canonical(s.handleIndex))
 
-	mux.Handle("GET /static/", s.cfg.Pages.Static())
+	if s.cfg.BasePath == "" {
+		mux.Handle("GET /static/", s.cfg.Pages.Static())
+	} else {
+		mux.Handle("GET "+s.path("/static/"), http.StripPrefix(s.cfg.BasePath, s.cfg.Pages.Static()))
+	}
 
 	route("/auth/kakao/login", "GET")("GET", s.canonical(s.rateLimited(s.handleLogin)))
 	route("/auth/kakao/callback", "GET")("GET", s.rateLimited(s.handleCallback))
@@ -53,6 +59,9 @@ func (s *Server) routes() http.Handler {
 	route("/openapi.json", "GET")("GET", publicDocument(openapi.Handler()))
 
 	mux.Handle("/", s.notFound())
+	if s.cfg.BasePath != "" {
+		mux.Handle(s.path("/"), s.notFound())
+	}
 
 	// Outermost last. None of these copies the request, so logRequests sees the route pattern
 	// the mux records on it.

@@ -33,7 +33,11 @@ type CookieConfig struct {
 	RefreshName string        // default "refreshToken"
 	CSRFName    string        // default "csrfToken" (readable by scripts: double submit)
 	SameSite    http.SameSite // default Lax
-	Secure      bool          // true unless the public URL is http on a loopback host
+	// Path of the access and CSRF cookies; default the root of the server (BasePath+"/"). A
+	// program that mounts the server under a path may widen it to "/" so that its own pages
+	// receive the access cookie too.
+	Path   string
+	Secure bool // true unless the public URL is http on a loopback host
 }
 
 // Config is everything the HTTP layer needs; main wires it.
@@ -43,13 +47,17 @@ type Config struct {
 	CSRF      CSRF
 	Pages     *web.Renderer
 	JWKS      func() []byte
-	PublicURL *url.URL // our origin; iss of our tokens
+	PublicURL *url.URL // our origin, and BasePath; iss of our tokens
+	// BasePath is the path every route, redirect, cookie path and link of the pages carries:
+	// "" serves at the root, "/login" serves under /login/ inside another program's mux. It
+	// is PublicURL's path, without the trailing slash.
+	BasePath string
 	// Audience of our access tokens (for the discovery document).
 	Audience []string
 	// RedirectURIs is the SPA flow's allowlist of Kakao redirect URIs (exact match).
 	RedirectURIs []string
-	// ReturnTo is the browser flow's allowlist of return paths or URLs (exact match); "/" is
-	// always allowed.
+	// ReturnTo is the browser flow's allowlist of return paths or URLs (exact match); the root
+	// ("/", or BasePath+"/") is always allowed.
 	ReturnTo []string
 	// AllowedOrigins may call the API with credentials (CORS) and make cookie-authenticated
 	// state changes; our own origin is always allowed.
@@ -113,6 +121,9 @@ func New(cfg Config) *Server {
 	if cfg.Cookies.SameSite == 0 {
 		cfg.Cookies.SameSite = http.SameSiteLaxMode
 	}
+	if cfg.Cookies.Path == "" {
+		cfg.Cookies.Path = cfg.BasePath + "/"
+	}
 	if cfg.FlowTTL <= 0 {
 		cfg.FlowTTL = 10 * time.Minute
 	}
@@ -132,7 +143,7 @@ func New(cfg Config) *Server {
 		cfg: cfg, log: cfg.Logger,
 		origins:   map[string]bool{origin(cfg.PublicURL): true},
 		redirects: map[string]bool{},
-		returnTo:  map[string]bool{"/": true},
+		returnTo:  map[string]bool{cfg.BasePath + "/": true},
 	}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
@@ -144,7 +155,7 @@ func New(cfg Config) *Server {
 		s.returnTo[u] = true
 	}
 	s.limiter = newLimiter(cfg.RateLimit, cfg.Now)
-	s.callback = cfg.PublicURL.String() + "/auth/kakao/callback"
+	s.callback = origin(cfg.PublicURL) + s.path("/auth/kakao/callback")
 	s.discovery = s.discoveryDocument()
 	s.handler = s.routes()
 	return s
@@ -155,6 +166,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // CallbackURL is the browser flow's redirect URI, to register at Kakao.
 func (s *Server) CallbackURL() string { return s.callback }
+
+// path is p under the base path: "/auth" becomes "/login/auth" and "/" becomes "/login/" for the
+// base path "/login". Every path the server routes, redirects to, scopes a cookie to or links
+// from a page is made here.
+func (s *Server) path(p string) string { return s.cfg.BasePath + p }
 
 func origin(u *url.URL) string {
 	if u == nil {

@@ -144,19 +144,19 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.clearSessionCookies(w)
 	w.Header()["Cache-Control"] = hdrNoStore
-	if sc.form || wantsHTML(r) {
+	if sc.form || s.wantsHTML(r) {
 		result := "signed-out"
 		if all {
 			result = "signed-out-all"
 		}
-		http.Redirect(w, r, "/?result="+result+"#page-heading", http.StatusSeeOther)
+		http.Redirect(w, r, s.path("/?result=")+result+"#page-heading", http.StatusSeeOther)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) failLogout(w http.ResponseWriter, r *http.Request, err error) {
-	if wantsHTML(r) {
+	if s.wantsHTML(r) {
 		s.renderError(w, r, err)
 		return
 	}

@@ -30,13 +30,13 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 
 // discoveryDocument is the issuer metadata, made once at start.
 func (s *Server) discoveryDocument() []byte {
-	base := s.cfg.PublicURL.String()
+	base := origin(s.cfg.PublicURL)
 	b, _ := json.Marshal(map[string]any{
-		"issuer":                                base,
-		"jwks_uri":                              base + "/.well-known/jwks.json",
-		"authorization_endpoint":                base + "/auth/kakao/login",
-		"token_endpoint":                        base + "/auth/kakao/token",
-		"userinfo_endpoint":                     base + "/auth/me",
+		"issuer":                                s.cfg.PublicURL.String(),
+		"jwks_uri":                              base + s.path("/.well-known/jwks.json"),
+		"authorization_endpoint":                base + s.path("/auth/kakao/login"),
+		"token_endpoint":                        base + s.path("/auth/kakao/token"),
+		"userinfo_endpoint":                     base + s.path("/auth/me"),
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256"},

@@ -591,3 +591,20 @@ func (d *Target) Refresh(t testing.TB, refresh string) (int, map[string]any) {
 	r := PostJSON(t, http.DefaultClient, d.BaseURL+"/auth/token/refresh", map[string]string{"refresh": refresh}, nil)
 	return r.StatusCode, Decode(t, r)
 }
+
+// StartEmulator runs the Kakao emulator alone on 127.0.0.1 — the default app
+// (kakaotest.DefaultApp, returned with its keys) accepting redirectURIs, and the default users —
+// for a kakaoauth that a test builds another way, such as a program that embeds it. It stops
+// when the test ends.
+func StartEmulator(t testing.TB, redirectURIs ...string) (emulatorURL string, app kakaotest.App) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	emulatorURL = "http://" + ts.Listener.Addr().String()
+	app = kakaotest.DefaultApp()
+	app.RedirectURIs = append(app.RedirectURIs, redirectURIs...)
+	emu := kakaotest.New(app, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emulatorURL})
+	ts.Config.Handler = emu
+	ts.Start()
+	t.Cleanup(func() { ts.Close(); emu.Close() })
+	return emulatorURL, app
+}

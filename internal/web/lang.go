@@ -130,7 +130,7 @@ func (r *Renderer) rememberLang(w http.ResponseWriter, req *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     langCookie,
 		Value:    l,
-		Path:     "/",
+		Path:     r.base + "/",
 		MaxAge:   365 * 24 * 60 * 60,
 		HttpOnly: true,
 		Secure:   r.secureCookie || req.TLS != nil,

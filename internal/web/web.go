@@ -39,6 +39,9 @@ type Options struct {
 	// SecureCookie marks the language cookie Secure even when the request itself did not
 	// arrive over TLS (behind a TLS-terminating proxy). Requests with TLS always get Secure.
 	SecureCookie bool
+	// BasePath is the path the server is mounted under ("" at the root, or "/login"): the
+	// stylesheet's address and the default links of the pages carry it.
+	BasePath string
 }
 
 // Renderer writes the pages. It is safe for concurrent use.
@@ -49,6 +52,7 @@ type Renderer struct {
 	pages        map[string]*template.Template // by page template name
 	static       map[string]staticFile         // by file name under /static/
 	cssURL       string                        // versioned address of app.css
+	base         string                        // Options.BasePath
 }
 
 // staticFile is one embedded file served by Static.
@@ -73,6 +77,7 @@ func New(opt Options) (*Renderer, error) {
 		secureCookie: opt.SecureCookie,
 		pages:        map[string]*template.Template{},
 		static:       map[string]staticFile{},
+		base:         strings.TrimSuffix(opt.BasePath, "/"),
 	}
 	if r.service == "" {
 		r.service = "kakaoauth"
@@ -108,7 +113,7 @@ func New(opt Options) (*Renderer, error) {
 	if !ok {
 		return nil, fmt.Errorf("web: static/app.css is missing")
 	}
-	r.cssURL = "/static/app.css?v=" + css.version
+	r.cssURL = r.base + "/static/app.css?v=" + css.version
 	return r, nil
 }
 
@@ -159,7 +164,7 @@ func (r *Renderer) Static() http.Handler {
 // LoginPage is the login page (GET /), also shown after a logout.
 type LoginPage struct {
 	Lang     string // "ko" or "en"; empty or unknown: Lang(req)
-	LoginURL string // the Kakao button's target; default "/auth/kakao/login"
+	LoginURL string // the Kakao button's target; default BasePath+"/auth/kakao/login"
 	// Outcome is "" for the plain login page, "signed-out" after a logout and
 	// "signed-out-all" after a logout on all devices; other values are treated as "".
 	Outcome string
@@ -172,8 +177,8 @@ type AccountPage struct {
 	Nickname     string // shown when not empty
 	Email        string // shown when not empty
 	CSRF         string // value of the hidden csrf field of both logout forms
-	LogoutURL    string // default "/auth/logout"
-	LogoutAllURL string // default "/auth/logout?all=true"
+	LogoutURL    string // default BasePath+"/auth/logout"
+	LogoutAllURL string // default BasePath+"/auth/logout?all=true"
 	DeleteURL    string // the delete-account confirmation page; "" shows no delete link
 }
 
@@ -182,8 +187,8 @@ type AccountPage struct {
 type DeletePage struct {
 	Lang      string // "ko" or "en"; empty or unknown: Lang(req)
 	CSRF      string // value of the form's hidden csrf field
-	ActionURL string // the form's target; default "/account/delete"
-	CancelURL string // the cancel link; default "/"
+	ActionURL string // the form's target; default BasePath+"/account/delete"
+	CancelURL string // the cancel link; default BasePath+"/"
 }
 
 // DeletedPage says that the account has been deleted (the target of the 303 after deletion). It
@@ -193,7 +198,7 @@ type DeletedPage struct {
 	// UnlinkFailed says the account is deleted here but Kakao could not be told: the page says
 	// so and how the person can disconnect the app themselves.
 	UnlinkFailed bool
-	LoginURL     string // the "sign up again" link; default "/auth/kakao/login"
+	LoginURL     string // the "sign up again" link; default BasePath+"/auth/kakao/login"
 }
 
 // ErrorPage is an error page.
@@ -208,7 +213,7 @@ type ErrorPage struct {
 	RetryAfter time.Duration
 	// RetryURL is the primary action of the pages that offer to log in or try again
 	// (cancelled, consent_required, login_required, expired, kakao_unavailable); default
-	// "/auth/kakao/login". The other pages link to "/".
+	// BasePath+"/auth/kakao/login". The other pages link to BasePath+"/".
 	RetryURL string
 }
 
@@ -325,7 +330,7 @@ func (r *Renderer) Login(w http.ResponseWriter, req *http.Request, status int, p
 	}
 	v := r.newView(req, lang, heading, heading, false)
 	v.Status = msg
-	v.Login = &loginView{LoginURL: orDefault(p.LoginURL, "/auth/kakao/login")}
+	v.Login = &loginView{LoginURL: orDefault(p.LoginURL, r.base+"/auth/kakao/login")}
 	r.render(w, req, status, "login", v)
 }
 
@@ -348,8 +353,8 @@ func (r *Renderer) Account(w http.ResponseWriter, req *http.Request, status int,
 		Nickname:     p.Nickname,
 		Email:        p.Email,
 		CSRF:         p.CSRF,
-		LogoutURL:    orDefault(p.LogoutURL, "/auth/logout"),
-		LogoutAllURL: orDefault(p.LogoutAllURL, "/auth/logout?all=true"),
+		LogoutURL:    orDefault(p.LogoutURL, r.base+"/auth/logout"),
+		LogoutAllURL: orDefault(p.LogoutAllURL, r.base+"/auth/logout?all=true"),
 		Delete:       p.DeleteURL,
 	}
 	r.render(w, req, status, "account", v)
@@ -363,8 +368,8 @@ func (r *Renderer) Delete(w http.ResponseWriter, req *http.Request, status int, 
 	v.Delete = &deleteView{
 		DataErased: messagef(lang, "delete.data_erased", "service", r.service),
 		CSRF:       p.CSRF,
-		ActionURL:  orDefault(p.ActionURL, "/account/delete"),
-		CancelURL:  orDefault(p.CancelURL, "/"),
+		ActionURL:  orDefault(p.ActionURL, r.base+"/account/delete"),
+		CancelURL:  orDefault(p.CancelURL, r.base+"/"),
 	}
 	r.render(w, req, status, "delete", v)
 }
@@ -375,7 +380,7 @@ func (r *Renderer) Deleted(w http.ResponseWriter, req *http.Request, status int,
 	v := r.newView(req, lang, Message(lang, "deleted.heading"), Message(lang, "deleted.title"), false)
 	dv := &deletedView{
 		Done:     messagef(lang, "deleted.done", "service", r.service),
-		LoginURL: orDefault(p.LoginURL, "/auth/kakao/login"),
+		LoginURL: orDefault(p.LoginURL, r.base+"/auth/kakao/login"),
 	}
 	if p.UnlinkFailed {
 		dv.UnlinkFailed = true
@@ -402,9 +407,9 @@ func (r *Renderer) Error(w http.ResponseWriter, req *http.Request, status int, p
 			v.Alert = messagef(lang, "error.rate_limited.message_wait", "wait", wait)
 		}
 	}
-	ev := &errorView{ActionURL: "/", ActionText: Message(lang, "error."+code+".action")}
+	ev := &errorView{ActionURL: r.base + "/", ActionText: Message(lang, "error."+code+".action")}
 	if retry {
-		ev.ActionURL = orDefault(p.RetryURL, "/auth/kakao/login")
+		ev.ActionURL = orDefault(p.RetryURL, r.base+"/auth/kakao/login")
 	}
 	if validKakaoCode(p.KakaoCode) {
 		ev.Support = messagef(lang, "error.support", "code", p.KakaoCode)
@@ -479,7 +484,11 @@ func (r *Renderer) render(w http.ResponseWriter, req *http.Request, status int, 
 		r.log.ErrorContext(req.Context(), "render page", "page", page, "err", err)
 		h.Set("Content-Language", "ko, en")
 		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, fallbackPage)
+		page := fallbackPage
+		if r.base != "" {
+			page = strings.ReplaceAll(page, `href="/"`, `href="`+r.base+`/"`)
+		}
+		io.WriteString(w, page)
 		return
 	}
 	h.Set("Content-Language", v.Lang)
