@@ -142,6 +142,18 @@ func TestE2E_76_HugeHeaders(t *testing.T) {
 	if r.StatusCode != 431 {
 		t.Fatalf("100 KB Authorization: %d, want 431", r.StatusCode)
 	}
+	// A 40 KB Cookie header is refused before any token parsing (it used to be parsed: 401).
+	r = servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/auth/me", map[string]string{"Cookie": "accessToken=" + strings.Repeat("a", 40<<10)}, "")
+	servertest.ReadBody(t, r)
+	if r.StatusCode != 431 {
+		t.Errorf("40 KB Cookie: %d, want 431", r.StatusCode)
+	}
+	// What a signed-in browser sends still fits: 8 KB of cookies reach the handler.
+	r = servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/auth/me", map[string]string{"Cookie": "accessToken=" + strings.Repeat("a", 8<<10)}, "")
+	servertest.ReadBody(t, r)
+	if r.StatusCode != 401 {
+		t.Errorf("8 KB Cookie: %d, want 401 (reached the handler)", r.StatusCode)
+	}
 }
 
 // TestE2E_GracefulShutdown: on SIGINT/SIGTERM (the context ends) the server stops accepting,

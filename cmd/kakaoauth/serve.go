@@ -122,8 +122,10 @@ func mainServer(h http.Handler, log *slog.Logger) *http.Server {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A Kakao login's requests carry a few KiB of headers (our cookies, the flow cookie, a
+		// Bearer token); larger ones are refused with 431 before any token is parsed (case 76).
+		MaxHeaderBytes: maxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
 
@@ -283,3 +285,6 @@ func overlay(getenv func(string) string, over map[string]string) func(string) st
 		return getenv(k)
 	}
 }
+
+// maxHeaderBytes caps request headers (net/http allows 4 KiB more for the request line).
+const maxHeaderBytes = 16 << 10
