@@ -320,7 +320,7 @@ var settings = []setting{
 	},
 	{
 		Name:    "KAKAOAUTH_TLS_CERT_FILE",
-		Meaning: "Serve https directly with this PEM certificate (chain first); with `KAKAOAUTH_TLS_KEY_FILE`. Reloaded when the files change.",
+		Meaning: "Serve https directly with this PEM certificate (chain first), TLS 1.2 or later; with `KAKAOAUTH_TLS_KEY_FILE`. Reloaded when the files change. `PUBLIC_URL` must then be https (`dev` derives `https://<ADDR>`).",
 		Parse:   func(v string, c *config) error { c.TLSCertFile = v; return nil },
 	},
 	{
