@@ -18,79 +18,66 @@ func TestClientAddr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const proxy = "10.1.2.3:4000" // a trusted peer
+	check := func(t *testing.T, trusted []netip.Prefix, peer string, header http.Header, want string) {
+		t.Helper()
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr, r.Header = peer, header
+		if got := clientAddr(r, trusted); got != want {
+			t.Errorf("client address %q, want %q", got, want)
+		}
+	}
+	t.Run("no trusted proxies: headers ignored", func(t *testing.T) {
+		check(t, nil, proxy, http.Header{"X-Forwarded-For": {"198.51.100.1"}, "Forwarded": {"for=198.51.100.2"}}, "10.1.2.3")
+	})
+	t.Run("X-Forwarded-For wins over Forwarded", func(t *testing.T) {
+		check(t, trusted, proxy, http.Header{"Forwarded": {"for=198.51.100.2"}, "X-Forwarded-For": {"198.51.100.1"}}, "198.51.100.1")
+	})
 	for _, tc := range []struct {
-		name    string
-		trusted []netip.Prefix
-		peer    string
-		headers [][2]string
-		want    string
+		name, peer string
+		xff        []string // one value per header
+		want       string
 	}{
-		{"no trusted proxies: headers ignored", nil, "203.0.113.9:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1"}, {"Forwarded", "for=198.51.100.2"}}, "203.0.113.9"},
-		{"untrusted peer: headers ignored", trusted, "203.0.113.9:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1"}}, "203.0.113.9"},
-		{"trusted peer, no header", trusted, "10.1.2.3:4000", nil, "10.1.2.3"},
-		{"trusted peer, one hop", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1"}}, "198.51.100.1"},
-		{"chain of proxies skipped from the right", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1, 192.0.2.7, 10.9.9.9"}}, "198.51.100.1"},
-		{"spoofed leftmost entries ignored", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "1.1.1.1, 127.0.0.1, 198.51.100.1"}}, "198.51.100.1"},
-		{"spoofed trusted-looking entry left of the client ignored", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "10.0.0.1, 198.51.100.1, 10.9.9.9"}}, "198.51.100.1"},
-		{"multiple X-Forwarded-For headers are one list", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "1.1.1.1"}, {"X-Forwarded-For", "198.51.100.1, 10.9.9.9"}}, "198.51.100.1"},
-		{"every hop trusted: the furthest", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "10.5.5.5, 10.9.9.9"}}, "10.5.5.5"},
-		{"hop with a port", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1:5555"}}, "198.51.100.1"},
-		{"IPv6 hop", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "2001:db8::17"}}, "2001:db8::17"},
-		{"IPv6 peer trusted", trusted, "[2001:db8:ffff::1]:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1"}}, "198.51.100.1"},
-		{"IPv4-mapped hop", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "::ffff:198.51.100.1"}}, "198.51.100.1"},
-		{"Forwarded for=", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", "for=198.51.100.1;proto=https;by=10.1.2.3"}}, "198.51.100.1"},
-		{"Forwarded quoted IPv6 with port", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", `for="[2001:db8:cafe::17]:4711"`}}, "2001:db8:cafe::17"},
-		{"Forwarded quoted IPv6 without port", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", `For="[2001:db8:cafe::17]"`}}, "2001:db8:cafe::17"},
-		{"Forwarded chain, spoofed first element ignored", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", `for=1.1.1.1, for=198.51.100.1;proto=https, for=192.0.2.7`}}, "198.51.100.1"},
-		{"Forwarded in two headers", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", `for=1.1.1.1`}, {"Forwarded", `for="198.51.100.1:80"`}}, "198.51.100.1"},
-		{"X-Forwarded-For wins over Forwarded", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", "for=198.51.100.2"}, {"X-Forwarded-For", "198.51.100.1"}}, "198.51.100.1"},
-		{"garbage X-Forwarded-For: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "not-an-ip"}}, "10.1.2.3"},
-		{"empty X-Forwarded-For entry: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1,,"}}, "10.1.2.3"},
-		{"garbage right of the client: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "198.51.100.1, unknown"}}, "10.1.2.3"},
-		{"garbage left of the client: not reached", trusted, "10.1.2.3:4000",
-			[][2]string{{"X-Forwarded-For", "<script>, 198.51.100.1"}}, "198.51.100.1"},
-		{"Forwarded unknown: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", "for=unknown"}}, "10.1.2.3"},
-		{"Forwarded obfuscated: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", "for=_hidden"}}, "10.1.2.3"},
-		{"Forwarded element without for=: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", "proto=https"}}, "10.1.2.3"},
-		{"Forwarded unbracketed IPv6 is all address", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", `for="2001:db8::1:4711"`}}, "2001:db8::1:4711"},
-		{"Forwarded zone: the peer", trusted, "10.1.2.3:4000",
-			[][2]string{{"Forwarded", `for="[fe80::1%eth0]"`}}, "10.1.2.3"},
-		{"peer that is not an IP", trusted, "pipe", [][2]string{{"X-Forwarded-For", "198.51.100.1"}}, "pipe"},
+		{"untrusted peer: header ignored", "203.0.113.9:4000", []string{"198.51.100.1"}, "203.0.113.9"},
+		{"trusted peer, no header", proxy, nil, "10.1.2.3"},
+		{"trusted peer, one hop", proxy, []string{"198.51.100.1"}, "198.51.100.1"},
+		{"chain of proxies skipped from the right", proxy, []string{"198.51.100.1, 192.0.2.7, 10.9.9.9"}, "198.51.100.1"},
+		{"spoofed leftmost entries ignored", proxy, []string{"1.1.1.1, 127.0.0.1, 198.51.100.1"}, "198.51.100.1"},
+		{"spoofed proxy address left of the client ignored", proxy, []string{"10.0.0.1, 198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"several headers are one list", proxy, []string{"1.1.1.1", "198.51.100.1, 10.9.9.9"}, "198.51.100.1"},
+		{"every hop trusted: the furthest", proxy, []string{"10.5.5.5, 10.9.9.9"}, "10.5.5.5"},
+		{"hop with a port", proxy, []string{"198.51.100.1:5555"}, "198.51.100.1"},
+		{"IPv6 hop", proxy, []string{"2001:db8::17"}, "2001:db8::17"},
+		{"IPv6 peer trusted", "[2001:db8:ffff::1]:4000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"IPv4-mapped hop", proxy, []string{"::ffff:198.51.100.1"}, "198.51.100.1"},
+		{"garbage: the peer", proxy, []string{"not-an-ip"}, "10.1.2.3"},
+		{"empty entry: the peer", proxy, []string{"198.51.100.1,,"}, "10.1.2.3"},
+		{"garbage right of the client: the peer", proxy, []string{"198.51.100.1, unknown"}, "10.1.2.3"},
+		{"garbage left of the client: not reached", proxy, []string{"<script>, 198.51.100.1"}, "198.51.100.1"},
+		{"peer that is not an IP", "pipe", []string{"198.51.100.1"}, "pipe"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/", nil)
-			r.RemoteAddr = tc.peer
-			for _, h := range tc.headers {
-				r.Header.Add(h[0], h[1])
-			}
-			if got := clientAddr(r, tc.trusted); got != tc.want {
-				t.Errorf("client address %q, want %q", got, tc.want)
-			}
+			check(t, trusted, tc.peer, http.Header{"X-Forwarded-For": tc.xff}, tc.want)
+		})
+	}
+	for _, tc := range []struct {
+		name      string
+		forwarded []string // one value per header
+		want      string
+	}{
+		{"Forwarded for=", []string{"for=198.51.100.1;proto=https;by=10.1.2.3"}, "198.51.100.1"},
+		{"Forwarded quoted IPv6 with port", []string{`for="[2001:db8:cafe::17]:4711"`}, "2001:db8:cafe::17"},
+		{"Forwarded quoted IPv6 without port", []string{`For="[2001:db8:cafe::17]"`}, "2001:db8:cafe::17"},
+		{"Forwarded chain, spoofed first element ignored", []string{`for=1.1.1.1, for=198.51.100.1;proto=https, for=192.0.2.7`}, "198.51.100.1"},
+		{"Forwarded in two headers", []string{"for=1.1.1.1", `for="198.51.100.1:80"`}, "198.51.100.1"},
+		{"Forwarded unbracketed IPv6 is all address", []string{`for="2001:db8::1:4711"`}, "2001:db8::1:4711"},
+		{"Forwarded unknown: the peer", []string{"for=unknown"}, "10.1.2.3"},
+		{"Forwarded obfuscated: the peer", []string{"for=_hidden"}, "10.1.2.3"},
+		{"Forwarded element without for=: the peer", []string{"proto=https"}, "10.1.2.3"},
+		{"Forwarded zone: the peer", []string{`for="[fe80::1%eth0]"`}, "10.1.2.3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			check(t, trusted, proxy, http.Header{"Forwarded": tc.forwarded}, tc.want)
 		})
 	}
 }
