@@ -77,6 +77,11 @@ type Config struct {
 	// RateLimit limits login, callback, token, refresh, verify and logout per client IP and
 	// route; default 30 per minute.
 	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies in front of the handler, as CIDRs ("10.0.0.0/8")
+	// or bare IPs: from a peer among them the client address (rate limits, the request log,
+	// the sessions' IP) is read from X-Forwarded-For or Forwarded, walked from the right past
+	// the proxies. Default none: those headers are ignored.
+	TrustedProxies []string
 	// ServeMetrics serves Prometheus metrics at <PublicURL>/metrics on the handler itself;
 	// default off (Server.MetricsHandler serves them wherever the program chooses).
 	ServeMetrics bool
@@ -259,6 +264,8 @@ func (c Config) app() (app.Config, error) {
 	} else if rl.Burst <= 0 || rl.Per <= 0 {
 		bad("RateLimit", "want a positive Burst and Per (or Off), got %d per %s", rl.Burst, rl.Per)
 	}
+	proxies, err := server.ParseTrustedProxies(c.TrustedProxies)
+	check("TrustedProxies", err)
 	if len(errs) > 0 {
 		return app.Config{}, errors.Join(errs...)
 	}
@@ -273,7 +280,7 @@ func (c Config) app() (app.Config, error) {
 		RefreshGraceMax: max(c.RefreshGraceMax, 0), FlowTTL: c.FlowTTL,
 		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie, SameSite: c.SameSite,
 		CookiePath:  c.CookiePath,
-		ServiceName: c.ServiceName, RateLimit: rl, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
+		ServiceName: c.ServiceName, RateLimit: rl, TrustedProxies: proxies, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
 		Version: c.Version, Logger: c.Logger, Now: c.Now,
 	}, nil
 }

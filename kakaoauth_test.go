@@ -388,6 +388,7 @@ func TestNew_ConfigErrorsNameTheField(t *testing.T) {
 		{"cookie path", func(c *kakaoauth.Config) { c.CookiePath = "/other/" }, []string{`Config.CookiePath: must be a path that contains the handler's root "/login/"`}},
 		{"samesite", func(c *kakaoauth.Config) { c.SameSite = 7 }, []string{"Config.SameSite: want http.SameSiteLaxMode"}},
 		{"rate limit", func(c *kakaoauth.Config) { c.RateLimit = kakaoauth.RateLimit{Burst: 5} }, []string{"Config.RateLimit: want a positive Burst and Per"}},
+		{"trusted proxies", func(c *kakaoauth.Config) { c.TrustedProxies = []string{"10.0.0.0/8", "proxy.internal"} }, []string{`Config.TrustedProxies: "proxy.internal" is not an IP address`}},
 		{"origin", func(c *kakaoauth.Config) { c.AllowedOrigins = []string{"https://app.example.com/path"} }, []string{"Config.AllowedOrigins:"}},
 		{"redirect", func(c *kakaoauth.Config) { c.RedirectURIs = []string{"/relative"} }, []string{"Config.RedirectURIs: not an absolute URL"}},
 		{"return to", func(c *kakaoauth.Config) { c.ReturnTo = []string{"//evil.example"} }, []string{"Config.ReturnTo:"}},

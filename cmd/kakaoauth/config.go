@@ -56,7 +56,11 @@ type config struct {
 	PprofAddr       string
 	KeyRotation     time.Duration // 0: never
 	KeyReload       time.Duration
-	dev             bool // `kakaoauth dev`
+	TrustedProxies  []string      // CIDRs and IPs of the reverse proxies in front
+	TLSCertFile     string        // serve TLS directly with this certificate (PEM, chain)
+	TLSKeyFile      string        // and this key
+	TLSReload       time.Duration // how often the certificate files are checked for a change
+	dev             bool          // `kakaoauth dev`
 }
 
 // setting is one variable: its defaults, its line in the README and how it is read. The
@@ -306,6 +310,35 @@ var settings = []setting{
 		},
 	},
 	{
+		Name:    "KAKAOAUTH_TRUSTED_PROXIES",
+		Meaning: "CIDRs or IPs of the reverse proxies in front, comma-separated: from them the client address (rate limits, logs, sessions) is read from `X-Forwarded-For` or `Forwarded`; unset, those headers are ignored.",
+		Parse: func(v string, c *config) error {
+			c.TrustedProxies = list(v)
+			_, err := server.ParseTrustedProxies(c.TrustedProxies)
+			return err
+		},
+	},
+	{
+		Name:    "KAKAOAUTH_TLS_CERT_FILE",
+		Meaning: "Serve https directly with this PEM certificate (chain first), TLS 1.2 or later; with `KAKAOAUTH_TLS_KEY_FILE`. Reloaded when the files change. `PUBLIC_URL` must then be https (`dev` derives `https://<ADDR>`).",
+		Parse:   func(v string, c *config) error { c.TLSCertFile = v; return nil },
+	},
+	{
+		Name:    "KAKAOAUTH_TLS_KEY_FILE",
+		Meaning: "The PEM private key of `KAKAOAUTH_TLS_CERT_FILE`.",
+		Parse:   func(v string, c *config) error { c.TLSKeyFile = v; return nil },
+	},
+	{
+		Name: "KAKAOAUTH_TLS_RELOAD", Default: "5s", DevDefault: "5s",
+		Meaning: "How often the TLS certificate files are checked for a change (100ms to 1h).",
+		Parse: func(v string, c *config) (err error) {
+			if c.TLSReload, err = time.ParseDuration(v); err != nil || c.TLSReload < 100*time.Millisecond || c.TLSReload > time.Hour {
+				return fmt.Errorf("want a duration from 100ms to 1h such as 5s, got %q", v)
+			}
+			return nil
+		},
+	},
+	{
 		Name: "KAKAOAUTH_EMULATOR_ADDR", DevDefault: "127.0.0.1:9911",
 		Meaning: "`dev` only: where the built-in Kakao emulator listens.",
 		Parse:   func(v string, c *config) error { c.EmulatorAddr = v; return nil },
@@ -336,6 +369,7 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 	if err := c.checkSameSite(); err != nil {
 		errs = append(errs, "KAKAOAUTH_COOKIE_SAMESITE: "+err.Error())
 	}
+	errs = append(errs, c.checkTLS()...)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
@@ -373,10 +407,29 @@ func (c *config) checkSameSite() error {
 	return nil
 }
 
-// derivePublicURL makes PUBLIC_URL, when it is unset (dev), the address the server listens on.
+// checkTLS wants the certificate and its key together, and an https public URL when the server
+// speaks TLS itself.
+func (c *config) checkTLS() []string {
+	switch {
+	case c.TLSCertFile != "" && c.TLSKeyFile == "":
+		return []string{"KAKAOAUTH_TLS_KEY_FILE: required with KAKAOAUTH_TLS_CERT_FILE (both or neither)"}
+	case c.TLSCertFile == "" && c.TLSKeyFile != "":
+		return []string{"KAKAOAUTH_TLS_CERT_FILE: required with KAKAOAUTH_TLS_KEY_FILE (both or neither)"}
+	case c.TLSCertFile != "" && c.PublicURL != nil && c.PublicURL.Scheme != "https":
+		return []string{"KAKAOAUTH_PUBLIC_URL: must be https when the server serves TLS (KAKAOAUTH_TLS_CERT_FILE)"}
+	}
+	return nil
+}
+
+// derivePublicURL makes PUBLIC_URL, when it is unset (dev), the address the server listens on:
+// https when it serves TLS.
 func (c *config) derivePublicURL(ln net.Addr) {
 	if c.PublicURL == nil {
-		c.PublicURL = &url.URL{Scheme: "http", Host: hostForURL(ln.String())}
+		scheme := "http"
+		if c.TLSCertFile != "" {
+			scheme = "https"
+		}
+		c.PublicURL = &url.URL{Scheme: scheme, Host: hostForURL(ln.String())}
 	}
 }
 
@@ -652,7 +705,7 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 		AccessTTL:     c.AccessTTL, RefreshTTL: c.RefreshTTL, RefreshGrace: off(c.RefreshGrace),
 		RefreshGraceMax: graceMax, FlowTTL: c.FlowTTL, KeyRotation: off(c.KeyRotation), KeyReload: c.KeyReload,
 		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie, SameSite: c.SameSite,
-		ServiceName:  c.ServiceName,
+		ServiceName: c.ServiceName, TrustedProxies: c.TrustedProxies,
 		RateLimit:    kakaoauth.RateLimit{Burst: c.RateLimit.Burst, Per: c.RateLimit.Per, Off: c.RateLimit == (server.RateLimit{})},
 		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: version, Logger: log,
 	}

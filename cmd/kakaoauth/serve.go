@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kakaoauth/kakaoauth"
@@ -28,6 +31,12 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	logOut := newBufferedLog(stderr)
 	defer logOut.Close()
 	log := newLogger(logOut, cfg)
+	var certs *certReloader
+	if cfg.TLSCertFile != "" {
+		if certs, err = newCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSReload, log); err != nil {
+			return err
+		}
+	}
 
 	ln, err := listen(cfg.Addr, "KAKAOAUTH_ADDR")
 	if err != nil {
@@ -55,8 +64,12 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 
+	mainSrv := mainServer(handler, log)
+	if certs != nil {
+		mainSrv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+	}
 	errc := make(chan error, 2)
-	srv := serve(mainServer(handler, log), ln, errc)
+	srv := serve(mainSrv, ln, errc)
 	closeSides, err := serveSides(cfg, handler.MetricsHandler(), log)
 	if err != nil {
 		return err
@@ -129,10 +142,16 @@ func mainServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// serve runs srv on ln in the background; its end (an error, or http.ErrServerClosed) goes to
-// errc.
+// serve runs srv on ln in the background, over TLS when srv has a TLSConfig; its end (an error,
+// or http.ErrServerClosed) goes to errc.
 func serve(srv *http.Server, ln net.Listener, errc chan<- error) *http.Server {
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	return srv
 }
 
@@ -288,3 +307,84 @@ func overlay(getenv func(string) string, over map[string]string) func(string) st
 
 // maxHeaderBytes caps request headers (net/http allows 4 KiB more for the request line).
 const maxHeaderBytes = 16 << 10
+
+// certReloader serves the certificate of KAKAOAUTH_TLS_CERT_FILE and KAKAOAUTH_TLS_KEY_FILE and
+// reads the pair again when either file changes (size or modification time), so a renewed
+// certificate (certbot, cert-manager) is served without a restart. The files are looked at
+// during a handshake, at most once every interval; a new pair that does not load keeps the old
+// certificate, with a warning.
+type certReloader struct {
+	certFile, keyFile string
+	every             time.Duration
+	log               *slog.Logger
+
+	mu      sync.Mutex
+	cert    *tls.Certificate
+	stamp   [2]fileStamp
+	checked time.Time
+}
+
+// fileStamp is what tells a changed file.
+type fileStamp struct {
+	size    int64
+	modTime time.Time
+}
+
+// newCertReloader loads the pair; an error names the variable of the file at fault.
+func newCertReloader(certFile, keyFile string, every time.Duration, log *slog.Logger) (*certReloader, error) {
+	c := &certReloader{certFile: certFile, keyFile: keyFile, every: every, log: log}
+	stamp, err := c.stat()
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("KAKAOAUTH_TLS_CERT_FILE, KAKAOAUTH_TLS_KEY_FILE: %w", err)
+	}
+	c.cert, c.stamp, c.checked = &cert, stamp, time.Now()
+	return c, nil
+}
+
+// GetCertificate is tls.Config.GetCertificate.
+func (c *certReloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now := time.Now(); now.Sub(c.checked) >= c.every {
+		c.checked = now
+		c.reloadIfChanged()
+	}
+	return c.cert, nil
+}
+
+func (c *certReloader) reloadIfChanged() {
+	stamp, err := c.stat()
+	if err != nil {
+		c.log.Warn("tls: certificate files unreadable; serving the previous certificate", "err", err.Error())
+		return
+	}
+	if stamp == c.stamp {
+		return
+	}
+	// A pair that does not load is not tried again until the files change once more: a
+	// certificate written before its key loads at the key's write.
+	c.stamp = stamp
+	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		c.log.Warn("tls: new certificate not loaded; serving the previous one", "err", err.Error())
+		return
+	}
+	c.cert = &cert
+	c.log.Info("tls: certificate reloaded", "file", c.certFile)
+}
+
+func (c *certReloader) stat() ([2]fileStamp, error) {
+	var out [2]fileStamp
+	for i, f := range []struct{ name, path string }{{"KAKAOAUTH_TLS_CERT_FILE", c.certFile}, {"KAKAOAUTH_TLS_KEY_FILE", c.keyFile}} {
+		fi, err := os.Stat(f.path)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", f.name, err)
+		}
+		out[i] = fileStamp{fi.Size(), fi.ModTime()}
+	}
+	return out, nil
+}

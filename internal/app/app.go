@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -63,6 +64,9 @@ type Config struct {
 
 	ServiceName string
 	RateLimit   server.RateLimit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For or Forwarded name the client
+	// (KAKAOAUTH_TRUSTED_PROXIES); empty: those headers are ignored.
+	TrustedProxies []netip.Prefix
 	// MetricsElsewhere keeps /metrics off the main handler (served on KAKAOAUTH_METRICS_ADDR).
 	MetricsElsewhere bool
 	// CanonicalHost redirects page requests under another host name to PublicURL (dev only).
@@ -209,6 +213,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https", Path: cfg.CookiePath,
 		},
 		RateLimit:        cfg.RateLimit,
+		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
 		CanonicalHost:    cfg.CanonicalHost,
 		Logger:           log,

@@ -49,7 +49,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, fromPage 
 		return
 	}
 	setLogUser(r, u.ID)
-	res, err := s.cfg.Service.DeleteAccount(r.Context(), u.ID, c.SessionID, clientIP(r))
+	res, err := s.cfg.Service.DeleteAccount(r.Context(), u.ID, c.SessionID, s.clientIP(r))
 	if err != nil {
 		fail(err)
 		return

@@ -117,7 +117,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.cfg.Service.LoginWithCode(r.Context(), auth.CodeExchange{
 		Code: code, RedirectURI: s.callback, CodeVerifier: fs.Verifier, Nonce: fs.Nonce,
-	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: clientIP(r), Flow: "browser"})
+	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: s.clientIP(r), Flow: "browser"})
 	s.countLogin("browser", err)
 	if err != nil {
 		s.redirectError(w, r, asError(err))

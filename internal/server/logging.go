@@ -59,6 +59,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("route", r.Pattern),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
+			slog.String("client_ip", s.clientIP(r)),
 		}
 		if info.userID != "" {
 			attrs = append(attrs, slog.String("user_id", info.userID))

@@ -141,12 +141,3 @@ func retryAfterSeconds(d time.Duration) string {
 	}
 	return strconv.Itoa(sec)
 }
-
-// clientIP is the peer address; X-Forwarded-For is not trusted.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}

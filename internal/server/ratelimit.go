@@ -83,7 +83,7 @@ func (s *Server) rateLimited(next http.HandlerFunc) http.HandlerFunc {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := s.limiter.allow(r.Pattern + "|" + clientIP(r)); !ok {
+		if ok, wait := s.limiter.allow(r.Pattern + "|" + s.clientIP(r)); !ok {
 			if s.cfg.OnRateLimited != nil {
 				s.cfg.OnRateLimited(r.Pattern)
 			}

@@ -46,7 +46,7 @@ func (s *Server) handleSDK(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.cfg.Service.LoginWithSDK(r.Context(), auth.SDKLogin{
 		AccessToken: req.AccessToken, IDToken: req.IDToken, Nonce: req.Nonce,
-	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: clientIP(r), Flow: "sdk"})
+	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: s.clientIP(r), Flow: "sdk"})
 	s.countLogin("sdk", err)
 	if err != nil {
 		if e := asError(err); e.Code == auth.ECodeInvalidToken {

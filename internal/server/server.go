@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -73,6 +74,10 @@ type Config struct {
 	// RateLimit limits the login, token, refresh, verify and logout endpoints per client IP;
 	// zero turns limits off.
 	RateLimit RateLimit
+	// TrustedProxies are the reverse proxies in front of the server (ParseTrustedProxies):
+	// from a peer among them, the client address is taken from X-Forwarded-For or Forwarded.
+	// Empty: those headers are ignored and the client is the peer.
+	TrustedProxies []netip.Prefix
 	// OnRateLimited is told the route of every refused request (metrics).
 	OnRateLimited func(route string)
 	// Metrics records request, login and rate-limit metrics and serves /metrics; nil: none.

@@ -37,7 +37,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.cfg.Service.LoginWithCode(r.Context(), auth.CodeExchange{
 		Code: req.Code, RedirectURI: req.RedirectURI, CodeVerifier: req.CodeVerifier, Nonce: req.Nonce,
-	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: clientIP(r), Flow: "spa"})
+	}, auth.SessionMeta{UserAgent: r.UserAgent(), IP: s.clientIP(r), Flow: "spa"})
 	s.countLogin("spa", err)
 	if err != nil {
 		s.writeError(w, r, err)
