@@ -22,8 +22,9 @@ signing keys in the copy are sealed with it.
   -dev    use the database of 'kakaoauth dev'
 
 environment:
-  KAKAOAUTH_DATABASE_URL  the database (default sqlite:kakaoauth.db; with -dev
-                          sqlite:kakaoauth-dev.db). On PostgreSQL use pg_dump instead.`
+  KAKAOAUTH_DATABASE_URL
+    	the database (default sqlite:kakaoauth.db; with -dev sqlite:kakaoauth-dev.db).
+    	On PostgreSQL use pg_dump instead.`
 
 const restoreUsage = `usage: kakaoauth restore [-dev] FILE
 
@@ -35,8 +36,9 @@ open. Start the server again with the KAKAOAUTH_SECRET the backup was made with.
   -dev    use the database of 'kakaoauth dev'
 
 environment:
-  KAKAOAUTH_DATABASE_URL  the database to replace (default sqlite:kakaoauth.db; with -dev
-                          sqlite:kakaoauth-dev.db). On PostgreSQL use pg_restore or psql.`
+  KAKAOAUTH_DATABASE_URL
+    	the database to replace (default sqlite:kakaoauth.db; with -dev sqlite:kakaoauth-dev.db).
+    	On PostgreSQL use pg_restore or psql.`
 
 // runBackup copies the configured SQLite database to a file while the server runs.
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

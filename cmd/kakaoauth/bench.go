@@ -12,12 +12,21 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/loadtest"
 )
 
+var benchHelp = help{
+	usage: "kakaoauth bench [-work login|me|refresh|all] [-c 8] [-d 5s] [flags]",
+	about: "Drives a running kakaoauth and its Kakao emulator with load (only loopback targets, unless\n" +
+		"-allow-remote) and prints throughput, latency percentiles, errors by status and, with -pid, memory.",
+	env: []string{
+		"KAKAOAUTH_PUBLIC_URL=The server to drive (the default of -base).",
+		"KAKAOAUTH_KAKAO_AUTH_URL=Its Kakao emulator (the default of -emulator).",
+	},
+}
+
 // runBench is `kakaoauth bench`: it drives a running kakaoauth (its own `dev`, or a deployment
 // pointed at the emulator) through the login, me and refresh workloads and prints throughput,
 // latency percentiles, errors by status and, with -pid, the server's resident memory.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	defBase, defEmu := "http://127.0.0.1:8080", "http://127.0.0.1:9911"
 	if v := getenv("KAKAOAUTH_PUBLIC_URL"); v != "" {
 		defBase = v
@@ -37,8 +46,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	pid := fs.Int("pid", 0, "server process id: report its resident memory (VmRSS peak, VmHWM) from /proc")
 	remote := fs.Bool("allow-remote", false, "allow targets that are not loopback addresses")
 	quiet := fs.Bool("q", false, "no progress line on stderr")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if ok, err := parseFlags(fs, args, benchHelp, stdout); !ok {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("bench: unexpected arguments %q", fs.Args())}
@@ -107,6 +116,10 @@ func printResult(w io.Writer, r loadtest.Result) {
 			parts[i] = fmt.Sprintf("%s=%d", k, r.Errors[k])
 		}
 		fmt.Fprintf(w, "  errors: %s; first: %s\n", strings.Join(parts, " "), r.FirstError)
+	}
+	if r.Errors["429"] > 0 {
+		// The whole load comes from one address, so the server's rate limits refuse most of it.
+		fmt.Fprintln(w, "  the server rate-limited the load (429): start it with KAKAOAUTH_RATE_LIMITS=off")
 	}
 }
 

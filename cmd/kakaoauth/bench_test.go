@@ -141,3 +141,17 @@ func BenchmarkRefresh(b *testing.B) {
 
 // noRateLimits turns the per-IP limits off: a load run is one client making many requests.
 var noRateLimits = map[string]string{"KAKAOAUTH_RATE_LIMITS": "off"}
+
+// TestBench_RateLimitedHint: a run refused with 429 says how to start the server for load.
+func TestBench_RateLimitedHint(t *testing.T) {
+	var out bytes.Buffer
+	printResult(&out, loadtest.Result{Workload: loadtest.WorkLogin, OK: 30, Errors: map[string]int64{"429": 970}, FirstError: "429"})
+	if !strings.Contains(out.String(), "KAKAOAUTH_RATE_LIMITS=off") {
+		t.Errorf("bench output without the rate-limit hint:\n%s", out.String())
+	}
+	out.Reset()
+	printResult(&out, loadtest.Result{Workload: loadtest.WorkLogin, OK: 30, Errors: map[string]int64{"503": 2}, FirstError: "503"})
+	if strings.Contains(out.String(), "KAKAOAUTH_RATE_LIMITS") {
+		t.Errorf("hint without a 429:\n%s", out.String())
+	}
+}

@@ -105,7 +105,7 @@ var settings = []setting{
 		Parse:   parseDatabaseURL,
 	},
 	{
-		Name: "KAKAOAUTH_SECRET", Required: secretTooShort, DevDerived: "a fixed dev secret", Verbatim: true,
+		Name: "KAKAOAUTH_SECRET", Required: "required, " + secretTooShort, DevDerived: "a fixed dev secret", Verbatim: true,
 		Meaning: "At least 32 characters; keys derived from it (HKDF) seal signing keys at rest and flow cookies.",
 		Parse:   parseSecret,
 	},
@@ -455,13 +455,13 @@ func (c *config) deriveFromEmulator(emuURL string, a kakaotest.App) {
 	}
 }
 
-const secretTooShort = "must be at least 32 characters (e.g. `openssl rand -base64 32`)"
+const secretTooShort = "at least 32 characters (e.g. `openssl rand -base64 32`)"
 
 func parseSecret(v string, c *config) error {
 	c.Secret = v
 	switch {
 	case len(v) < 32:
-		return errors.New(secretTooShort)
+		return errors.New("must be " + secretTooShort)
 	case !c.dev && v == devSecret:
 		return errors.New("is the public development secret; generate your own")
 	}
@@ -501,7 +501,7 @@ func parseKeyRotation(v string, c *config) (err error) {
 		return nil
 	}
 	if c.KeyRotation, err = time.ParseDuration(v); err != nil || c.KeyRotation < time.Hour {
-		return fmt.Errorf("want a duration of at least 1h such as 720h, or off; got %q", v)
+		return fmt.Errorf("want a duration of at least 1h such as 720h, or off; got %q%s", v, daysHint(v))
 	}
 	return nil
 }
@@ -539,7 +539,7 @@ func parseRateLimits(v string, c *config) error {
 	d, err2 := time.ParseDuration(per)
 	c.RateLimit = server.RateLimit{Burst: burst, Per: d}
 	if !ok || err1 != nil || err2 != nil || burst <= 0 || d <= 0 {
-		return fmt.Errorf("want <burst>/<period> such as 30/1m, or off; got %q", v)
+		return fmt.Errorf("want <burst>/<period> such as 30/1m, or off; got %q%s", v, daysHint(per))
 	}
 	return nil
 }
@@ -548,9 +548,20 @@ func parseRateLimits(v string, c *config) error {
 func duration(v string, zeroOK bool) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 || (d == 0 && !zeroOK) {
-		return d, fmt.Errorf("want a positive duration such as 15m, got %q", v)
+		return d, fmt.Errorf("want a positive duration such as 15m, got %q%s", v, daysHint(v))
 	}
 	return d, nil
+}
+
+// daysHint explains a duration in days, which Go's durations do not have: "30d" gets
+// " (Go durations have no days: use 720h)". Other values get nothing.
+func daysHint(v string) string {
+	n, ok := strings.CutSuffix(strings.ToLower(strings.TrimSpace(v)), "d")
+	days, err := strconv.ParseFloat(n, 64)
+	if !ok || err != nil || days <= 0 || days > 1e6 {
+		return ""
+	}
+	return fmt.Sprintf(" (Go durations have no days: use %sh)", strconv.FormatFloat(days*24, 'f', -1, 64))
 }
 
 func hostPort(v string) error {
@@ -707,6 +718,113 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie, SameSite: c.SameSite,
 		ServiceName: c.ServiceName, TrustedProxies: c.TrustedProxies,
 		RateLimit:    kakaoauth.RateLimit{Burst: c.RateLimit.Burst, Per: c.RateLimit.Per, Off: c.RateLimit == (server.RateLimit{})},
-		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: version, Logger: log,
+		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: binaryVersion(), Logger: log,
 	}
+}
+
+// otherVariables are the KAKAOAUTH_* variables outside the settings table: read by a command
+// beside the settings, by the tests and their tools, or by the examples' services. They are
+// never reported as unknown.
+var otherVariables = map[string]string{
+	"KAKAOAUTH_EMULATOR_AUTO_CONSENT": "dev only: answer every authorize request at once as this Kakao user id (load runs).",
+	"KAKAOAUTH_TEST_POSTGRES_URL":     "Tests only: also run the PostgreSQL tests against this database.",
+	"KAKAOAUTH_AXE_PATH":              "Tests only: axe-core's axe.min.js for the browser tests.",
+	"KAKAOAUTH_JOSE_DIR":              "Tests only: where the npm package jose is installed.",
+	"KAKAOAUTH_PYTHON":                "Tests only: the Python with PyJWT.",
+	"KAKAOAUTH_CHROMIUM":              "Tests only: the Chromium binary of the browser tests.",
+	"KAKAOAUTH_SCREENSHOTS":           "Tests only: where the browser tests save screenshots.",
+	"KAKAOAUTH_JWKS_URL":              "Examples only: the JWKS a service verifies our tokens with.",
+	"KAKAOAUTH_ISSUER":                "Examples only: the issuer a service expects in our tokens.",
+	"KAKAOAUTH_AUDIENCE":              "Examples only: the audience a service expects in our tokens.",
+}
+
+// variableHelp is the one line a command's help gives a variable: its meaning from the settings
+// table (first sentence, without Markdown) and its default in serve, or with dev in dev.
+func variableHelp(name string, dev bool) string {
+	if m, ok := otherVariables[name]; ok {
+		return m
+	}
+	i := slices.IndexFunc(settings, func(s setting) bool { return s.Name == name })
+	if i < 0 {
+		return ""
+	}
+	s := settings[i]
+	meaning := strings.ReplaceAll(s.Meaning, "`", "")
+	if end := strings.Index(meaning, ". "); end >= 0 {
+		meaning = meaning[:end+1]
+	}
+	def, derived := s.Default, s.Derived
+	if dev {
+		def, derived = s.DevDefault, s.DevDerived
+	}
+	switch {
+	case def != "":
+		meaning += " Default " + def + "."
+	case s.Required != "" && !dev:
+		meaning += " Required."
+	case derived != "":
+		meaning += " Default: " + strings.ReplaceAll(derived, "`", "") + "."
+	}
+	return meaning
+}
+
+// settingNames is the name of every setting, in the table's order.
+func settingNames() []string {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// unknownVariables is a warning for each KAKAOAUTH_* variable in names that nothing reads, with
+// the nearest real name when one is close: a misspelt setting would otherwise leave its default
+// in force without a word.
+func unknownVariables(names []string) []string {
+	known := settingNames()
+	for name := range otherVariables {
+		known = append(known, name)
+	}
+	var warnings []string
+	for _, name := range names {
+		if !strings.HasPrefix(name, "KAKAOAUTH_") || slices.Contains(known, name) {
+			continue
+		}
+		best, dist := "", len(name)
+		for _, k := range known {
+			if d := editDistance(name, k); d < dist {
+				best, dist = k, d
+			}
+		}
+		w := name + " is not a setting"
+		if dist <= 3 {
+			w += "; did you mean " + best + "?"
+		} else {
+			w += " (kakaoauth serve --help lists them)"
+		}
+		warnings = append(warnings, w)
+	}
+	slices.Sort(warnings)
+	return warnings
+}
+
+// editDistance is the Levenshtein distance of a and b: the fewest insertions, deletions and
+// substitutions of bytes that turn one into the other.
+func editDistance(a, b string) int {
+	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -25,7 +25,7 @@ func TestServeDefaultsAreTheLibrarys(t *testing.T) {
 		Kakao: kakaoauth.Kakao{ClientID: "rest-key"},
 		// What serve sets on its own: metrics on the main handler (no KAKAOAUTH_METRICS_ADDR),
 		// its version, its logger.
-		ServeMetrics: true, Version: version, Logger: log,
+		ServeMetrics: true, Version: binaryVersion(), Logger: log,
 	}.WithDefaults()
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(kakaoauth.Config{}, "Now", "Logger")); diff != "" {
 		t.Errorf("serve's defaults differ from kakaoauth.Config's (-library +serve):\n%s", diff)

@@ -64,10 +64,21 @@ func (u *userFlags) Set(v string) error {
 	return nil
 }
 
+var emulatorHelp = help{
+	usage: "kakaoauth emulator [-addr 127.0.0.1:9911] [flags]",
+	about: "Runs the Kakao emulator alone (authorize and consent pages, tokens, user info, unlink), configured\n" +
+		"from the variables the server reads, so a server and an emulator started with one environment agree.",
+	env: []string{
+		"KAKAOAUTH_KAKAO_CLIENT_ID", "KAKAOAUTH_KAKAO_CLIENT_SECRET", "KAKAOAUTH_KAKAO_ADMIN_KEY", "KAKAOAUTH_KAKAO_APP_ID",
+		"KAKAOAUTH_REDIRECT_URIS=More redirect_uri values the emulated app accepts.",
+		"KAKAOAUTH_PUBLIC_URL=The server using the emulator: its <PUBLIC_URL>/auth/kakao/callback is accepted.",
+	},
+	dev: true,
+}
+
 // runEmulator runs the Kakao emulator alone.
 func runEmulator(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:9911", "listen address")
 	oidc := fs.Bool("oidc", true, "OpenID Connect on (ID tokens)")
 	consent := fs.String("consent", "profile_nickname:required,profile_image,account_email", "consent items, comma-separated, :required marks required ones")
@@ -76,8 +87,11 @@ func runEmulator(ctx context.Context, args []string, getenv func(string) string,
 	issuer := fs.String("issuer", "", "ID-token issuer and discovery base URL (default http://<addr>)")
 	var users userFlags
 	fs.Var(&users, "user", `seed user "id,nickname[,email]" (repeatable; default: the built-in test users)`)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if ok, err := parseFlags(fs, args, emulatorHelp, stdout); !ok {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("emulator: unexpected arguments %q", fs.Args())}
 	}
 	cfg, _ := loadConfig(getenv, true) // only the list and OIDC settings are used; no validation needed
 	cfg.OIDC = *oidc

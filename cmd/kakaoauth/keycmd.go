@@ -22,23 +22,57 @@ const keysUsage = `usage: kakaoauth keys list|rotate [-dev] [-drop-old]
              and refresh tokens are untouched, so clients just refresh.
   -dev       use the settings of 'kakaoauth dev' (its database and secret)
 
-Run it with the server's KAKAOAUTH_* environment (database, secret).`
+Run it with the server's KAKAOAUTH_* environment (database, secret); 'kakaoauth keys list --help'
+and 'kakaoauth keys rotate --help' name the variables.`
+
+// keysEnv is what the keys commands read: the server's settings, which must be valid as serve
+// would have them (without -dev); these are the ones that matter.
+var keysEnv = []string{"KAKAOAUTH_DATABASE_URL", "KAKAOAUTH_SECRET", "KAKAOAUTH_PUBLIC_URL", "KAKAOAUTH_ACCESS_TTL"}
+
+// keysHelp is the help of `keys list` and `keys rotate`.
+var keysHelp = map[string]help{
+	"list": {
+		usage: "kakaoauth keys list [-dev]",
+		about: "Lists the access-token signing keys: which one signs, which are retired and until when.\n" +
+			"Run it with the server's environment (its other settings must be valid too), or -dev.",
+		env: keysEnv,
+	},
+	"rotate": {
+		usage: "kakaoauth keys rotate [-dev] [-drop-old]",
+		about: "Makes a new signing key now; the old ones keep verifying for the token lifetime, so nobody is\n" +
+			"signed out. With -drop-old (after a leak), every other key is deleted at once: access tokens\n" +
+			"they signed stop verifying (running servers pick this up within KAKAOAUTH_KEY_RELOAD); sessions\n" +
+			"and refresh tokens are untouched, so clients just refresh.\n" +
+			"Run it with the server's environment (its other settings must be valid too), or -dev.",
+		env: keysEnv,
+	},
+}
 
 // runKeys lists or rotates the signing keys in the database a server uses.
 func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(stdout, keysUsage)
+		return nil
+	}
 	if len(args) == 0 {
 		return usageError{keysUsage}
 	}
 	sub := args[0]
-	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dev := fs.Bool("dev", false, "use the settings of `kakaoauth dev`")
-	drop := fs.Bool("drop-old", false, "with rotate: delete every other key at once")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{keysUsage}
+	h, ok := keysHelp[sub]
+	if !ok {
+		return usageError{fmt.Sprintf("unknown keys command %q\n%s", sub, keysUsage)}
 	}
-	if fs.NArg() != 0 || (sub != "list" && sub != "rotate") || (*drop && sub != "rotate") {
-		return usageError{keysUsage}
+	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
+	dev := fs.Bool("dev", false, "use the settings of 'kakaoauth dev' (its database and secret)")
+	drop := new(bool)
+	if sub == "rotate" {
+		drop = fs.Bool("drop-old", false, "delete every other key at once (after a leak)")
+	}
+	if ok, err := parseFlags(fs, args[1:], h, stdout); !ok {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError{fmt.Sprintf("keys %s: unexpected arguments %q\n%s", sub, fs.Args(), keysUsage)}
 	}
 	cfg, err := loadConfig(getenv, *dev)
 	if err != nil {

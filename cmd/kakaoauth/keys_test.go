@@ -80,7 +80,7 @@ func TestKeys_Usage(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		err := run(context.Background(), append([]string{"kakaoauth"}, args...), func(string) string { return "" }, &stdout, &stderr)
 		var ue usageError
-		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "kakaoauth keys list|rotate") {
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "usage: kakaoauth keys") {
 			t.Errorf("%v: err %v, want the keys usage", args, err)
 		}
 	}

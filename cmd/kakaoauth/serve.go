@@ -24,13 +24,24 @@ import (
 
 // runServer runs `serve` or, with dev, `dev`: the server, and in dev the built-in emulator.
 func runServer(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, dev bool) error {
-	cfg, err := serverConfig(args, getenv, stderr, dev)
+	cfg, ok, err := serverConfig(args, getenv, stdout, dev)
+	if !ok {
+		return err
+	}
+	warnings := unknownVariables(environNames(getenv))
 	if err != nil {
+		// No logger yet: the warnings go before the refusal, as a misspelt name is often its cause.
+		for _, w := range warnings {
+			fmt.Fprintln(stderr, "kakaoauth: warning:", w)
+		}
 		return err
 	}
 	logOut := newBufferedLog(stderr)
 	defer logOut.Close()
 	log := newLogger(logOut, cfg)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 	var certs *certReloader
 	if cfg.TLSCertFile != "" {
 		if certs, err = newCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSReload, log); err != nil {
@@ -102,19 +113,41 @@ func modeName(dev bool) string {
 	return "serve"
 }
 
+// serverHelp is the help of `serve` or, with dev, `dev`: every setting of the table (dev also
+// reads KAKAOAUTH_EMULATOR_ADDR and KAKAOAUTH_EMULATOR_AUTO_CONSENT).
+func serverHelp(dev bool) help {
+	if dev {
+		return help{
+			usage: "kakaoauth dev [-addr host:port]",
+			about: "Runs the server with the built-in Kakao emulator and SQLite, on local defaults: nothing to set up.\n" +
+				"The variables of serve apply; unset ones take the dev defaults below (README: Configuration).",
+			env: append(settingNames(), "KAKAOAUTH_EMULATOR_AUTO_CONSENT"), dev: true,
+		}
+	}
+	return help{
+		usage: "kakaoauth serve [-addr host:port]",
+		about: "Runs the server. Every setting comes from a KAKAOAUTH_* variable (README: Configuration, for the details);\n" +
+			"serve refuses to start while a required one is missing or a value is unsafe, and names each one.",
+		env: slices.DeleteFunc(settingNames(), func(n string) bool { return n == "KAKAOAUTH_EMULATOR_ADDR" }),
+	}
+}
+
 // serverConfig reads the flags of `serve` and `dev` (-addr wins over KAKAOAUTH_ADDR) and the
-// environment.
-func serverConfig(args []string, getenv func(string) string, stderr io.Writer, dev bool) (config, error) {
+// environment. With -h or --help it prints the help and reports false with no error.
+func serverConfig(args []string, getenv func(string) string, stdout io.Writer, dev bool) (config, bool, error) {
 	fs := flag.NewFlagSet(modeName(dev), flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addr := fs.String("addr", "", "listen address (KAKAOAUTH_ADDR)")
-	if err := fs.Parse(args); err != nil {
-		return config{}, usageError{err.Error()}
+	if ok, err := parseFlags(fs, args, serverHelp(dev), stdout); !ok {
+		return config{}, false, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, false, usageError{fmt.Sprintf("%s: unexpected arguments %q", modeName(dev), fs.Args())}
 	}
 	if *addr != "" {
 		getenv = overlay(getenv, map[string]string{"KAKAOAUTH_ADDR": *addr})
 	}
-	return loadConfig(getenv, dev)
+	cfg, err := loadConfig(getenv, dev)
+	return cfg, true, err
 }
 
 // listen opens addr; a failure names the variable it came from.
@@ -248,8 +281,21 @@ func shutdown(timeout time.Duration, srv, emuSrv *http.Server) error {
 	return nil
 }
 
+var migrateHelp = help{
+	usage: "kakaoauth migrate",
+	about: "Applies the database migrations and exits (serve and dev also apply them at start).",
+	env:   []string{"KAKAOAUTH_DATABASE_URL"},
+}
+
 // runMigrate applies the migrations and exits.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	if ok, err := parseFlags(fs, args, migrateHelp, stdout); !ok {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("migrate: unexpected arguments %q\nusage: %s", fs.Args(), migrateHelp.usage)}
+	}
 	dbURL := getenv("KAKAOAUTH_DATABASE_URL")
 	if dbURL == "" {
 		dbURL = "sqlite:kakaoauth.db"

@@ -3,6 +3,7 @@ package server_test
 // The request log: one line per request, and never a secret in it.
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -88,5 +89,36 @@ func TestLogging_NoSecrets(t *testing.T) {
 	}
 	if !strings.Contains(logs, "KOE320") {
 		t.Errorf("log does not name Kakao's error code KOE320")
+	}
+}
+
+// TestLogging_ClientAndDuration: a request's line names the client's address (client_ip) and
+// its duration as a number of milliseconds (duration_ms), beside Go's text (duration).
+func TestLogging_ClientAndDuration(t *testing.T) {
+	s := servertest.Start(t, func(o *servertest.Options) { o.LogLevel = slog.LevelInfo })
+	r, err := http.Get(s.BaseURL + "/auth/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servertest.ReadBody(t, r)
+	var line map[string]any
+	for _, l := range strings.Split(s.Logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "request" && m["route"] == "GET /auth/me" {
+			line = m
+		}
+	}
+	if line == nil {
+		t.Fatalf("no request line for GET /auth/me in:\n%s", s.Logs.String())
+	}
+	if got, want := line["client_ip"], "127.0.0.1"; got != want {
+		t.Errorf("client_ip = %v, want %v", got, want)
+	}
+	ms, ok := line["duration_ms"].(float64)
+	if !ok || ms < 0 || ms > 60_000 {
+		t.Errorf("duration_ms = %#v, want a number of milliseconds", line["duration_ms"])
+	}
+	if _, ok := line["duration"]; !ok {
+		t.Errorf("duration is gone from the line: %v", line)
 	}
 }
