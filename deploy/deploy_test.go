@@ -55,7 +55,10 @@ func TestMain(m *testing.M) {
 // returns the binary. Only Docker itself is left out: no image is built.
 func kakaoauthBinary(t *testing.T) string {
 	t.Helper()
-	binary.once.Do(func() { binary.path, binary.err = buildAsDockerfile(t) })
+	binary.once.Do(func() {
+		binary.err = fmt.Errorf("the build stopped in %s", t.Name())
+		binary.path, binary.err = buildAsDockerfile(t)
+	})
 	if binary.err != nil {
 		t.Fatal(binary.err)
 	}
@@ -182,14 +185,9 @@ func TestDockerfile(t *testing.T) {
 
 	// Nothing secret is baked into an image layer or its build history.
 	secretish := regexp.MustCompile(`(?i)SECRET|PASSWORD|TOKEN|_KEY\b`)
-	for _, s := range df.stages {
-		for _, in := range s.instructions {
-			if in.keyword != "ENV" && in.keyword != "ARG" {
-				continue
-			}
-			if secretish.MatchString(in.args) {
-				t.Errorf("%s %s: secrets come from the environment at run time, not the image", in.keyword, in.args)
-			}
+	for _, in := range df.all {
+		if (in.keyword == "ENV" || in.keyword == "ARG") && secretish.MatchString(in.args) {
+			t.Errorf("%s %s: secrets come from the environment at run time, not the image", in.keyword, in.args)
 		}
 	}
 }
@@ -497,7 +495,10 @@ func TestEnvExampleStartsServe(t *testing.T) {
 
 // dockerfile is a Dockerfile cut into stages of instructions, enough to check it; the real
 // parser is BuildKit's.
-type dockerfile struct{ stages []*stage }
+type dockerfile struct {
+	stages []*stage
+	all    []instruction // with the ARGs before the first FROM
+}
 
 type stage struct {
 	from, name   string
@@ -527,6 +528,7 @@ func readDockerfile(t *testing.T) dockerfile {
 		keyword, args, _ := strings.Cut(strings.Join(strings.Fields(line.String()), " "), " ")
 		line.Reset()
 		in := instruction{strings.ToUpper(keyword), args}
+		df.all = append(df.all, in)
 		switch {
 		case in.keyword == "FROM":
 			image, name, _ := strings.Cut(args, " AS ")
