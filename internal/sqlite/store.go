@@ -192,6 +192,14 @@ func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess au
 	created := false
 	u, err := scanUser(tx.StmtContext(ctx, db.loginFind).QueryRowContext(ctx, p.Provider, p.Subject))
 	if err == nil {
+		var disabled bool
+		if err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM users WHERE id = ?`,
+			u.ID).Scan(&disabled); err != nil {
+			return auth.User{}, false, fmt.Errorf("sqlite: login user: read disabled: %w", err)
+		}
+		if disabled {
+			return auth.User{}, false, auth.ErrUserDisabled
+		}
 		changed := u.Nickname != p.Nickname || u.Email != p.Email || u.EmailVerified != p.EmailVerified ||
 			u.ProfileImageURL != p.ProfileImageURL
 		if changed || now.Sub(u.LastLoginAt) >= lastLoginRefresh {
@@ -483,19 +491,27 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`, userID, n).Scan(&active); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?1
-		WHERE revoked_at IS NULL AND session_id IN
-			(SELECT id FROM sessions WHERE user_id = ?2 AND revoked_at IS NULL)`, n, userID); err != nil {
-		return 0, fmt.Errorf("sqlite: revoke user sessions: tokens: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
-		WHERE user_id = ? AND revoked_at IS NULL`, n, userID); err != nil {
+	if err := revokeUserSessions(ctx, tx, userID, n); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: commit: %w", err)
 	}
 	return active, nil
+}
+
+// revokeUserSessions revokes, at n, every session of userID and its refresh tokens inside tx.
+func revokeUserSessions(ctx context.Context, tx *sql.Tx, userID string, n int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?1
+		WHERE revoked_at IS NULL AND session_id IN
+			(SELECT id FROM sessions WHERE user_id = ?2 AND revoked_at IS NULL)`, n, userID); err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE user_id = ? AND revoked_at IS NULL`, n, userID); err != nil {
+		return fmt.Errorf("sessions: %w", err)
+	}
+	return nil
 }
 
 // ConsumeOnce purges expired keys, then records key until expiresAt and reports whether this was
