@@ -79,6 +79,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "users":
+		return runUsers(ctx, rest, getenv, stdout, stderr)
+	case "sessions":
+		return runSessions(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "kakaoauth %s (%s)\n", version, runtime.Version())
 		return nil

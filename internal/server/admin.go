@@ -28,6 +28,21 @@ func adminUserOut(r auth.UserRecord) adminUserJSON {
 	return out
 }
 
+// adminSessionOut is a session as the admin API shows it (current is always false).
+func adminSessionOut(ss auth.Session) sessionJSON {
+	return sessionJSON{
+		ID: ss.ID, CreatedAt: ss.CreatedAt.UTC().Truncate(time.Second), LastUsedAt: ss.LastUsedAt.UTC().Truncate(time.Second),
+		ExpiresAt: ss.ExpiresAt.UTC().Truncate(time.Second), UserAgent: ss.UserAgent, IP: ss.IP, Flow: ss.Flow,
+	}
+}
+
+// AdminUserJSON is the admin API's JSON form of a user, so that `kakaoauth users -json` prints
+// what GET /admin/users/{id} answers.
+func AdminUserJSON(r auth.UserRecord) any { return adminUserOut(r) }
+
+// AdminSessionJSON is the admin API's JSON form of a session.
+func AdminSessionJSON(ss auth.Session) any { return adminSessionOut(ss) }
+
 // Bounds of the admin API's parameters.
 const (
 	maxAdminID    = 64
@@ -161,10 +176,7 @@ func (s *Server) handleAdminUserSessions(w http.ResponseWriter, r *http.Request)
 	}
 	out := make([]sessionJSON, 0, len(list))
 	for _, ss := range list {
-		out = append(out, sessionJSON{
-			ID: ss.ID, CreatedAt: ss.CreatedAt.UTC().Truncate(time.Second), LastUsedAt: ss.LastUsedAt.UTC().Truncate(time.Second),
-			ExpiresAt: ss.ExpiresAt.UTC().Truncate(time.Second), UserAgent: ss.UserAgent, IP: ss.IP, Flow: ss.Flow,
-		})
+		out = append(out, adminSessionOut(ss))
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Sessions []sessionJSON `json:"sessions"`
