@@ -191,24 +191,30 @@ func (a *adminRun) listUsers(ctx context.Context, f auth.UserFilter) error {
 	if err != nil {
 		return err
 	}
+	js, rows := make([]any, len(list)), make([][]string, len(list))
+	for i, u := range list {
+		js[i] = server.AdminUserJSON(u)
+		rows[i] = []string{u.ID, dash(u.KakaoID), dash(u.Nickname), dash(u.Email), stamp(u.CreatedAt),
+			stamp(u.LastLoginAt), strconv.Itoa(u.ActiveSessions), status(u)}
+	}
+	return a.list("users", js, "ID\tKAKAO ID\tNICKNAME\tEMAIL\tCREATED\tLAST LOGIN\tSESSIONS\tSTATUS", rows)
+}
+
+// list prints a listing: {key: js} with -json, else a table of rows under header.
+func (a *adminRun) list(key string, js []any, header string, rows [][]string) error {
 	if a.json {
-		users := make([]any, len(list))
-		for i, u := range list {
-			users[i] = server.AdminUserJSON(u)
-		}
-		return a.printJSON(map[string]any{"users": users})
+		return a.printJSON(map[string]any{key: js})
 	}
 	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKAKAO ID\tNICKNAME\tEMAIL\tCREATED\tLAST LOGIN\tSESSIONS\tSTATUS")
-	for _, u := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", u.ID, dash(u.KakaoID), dash(u.Nickname), dash(u.Email),
-			stamp(u.CreatedAt), stamp(u.LastLoginAt), u.ActiveSessions, status(u))
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if len(list) == 0 {
-		fmt.Fprintln(a.out, "(no users)")
+	if len(rows) == 0 {
+		fmt.Fprintf(a.out, "(no %s)\n", key)
 	}
 	return nil
 }
@@ -238,26 +244,13 @@ func (a *adminRun) listSessions(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	if a.json {
-		out := make([]any, len(list))
-		for i, s := range list {
-			out[i] = server.AdminSessionJSON(s)
-		}
-		return a.printJSON(map[string]any{"sessions": out})
+	js, rows := make([]any, len(list)), make([][]string, len(list))
+	for i, s := range list {
+		js[i] = server.AdminSessionJSON(s)
+		rows[i] = []string{s.ID, dash(s.Flow), dash(s.IP), stamp(s.CreatedAt), stamp(s.LastUsedAt),
+			stamp(s.ExpiresAt), dash(clipText(s.UserAgent, 60))}
 	}
-	tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tFLOW\tIP\tCREATED\tLAST USED\tEXPIRES\tUSER AGENT")
-	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, dash(s.Flow), dash(s.IP), stamp(s.CreatedAt),
-			stamp(s.LastUsedAt), stamp(s.ExpiresAt), dash(clipText(s.UserAgent, 60)))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(a.out, "(no active sessions)")
-	}
-	return nil
+	return a.list("sessions", js, "ID\tFLOW\tIP\tCREATED\tLAST USED\tEXPIRES\tUSER AGENT", rows)
 }
 
 func status(u auth.UserRecord) string {

@@ -35,19 +35,24 @@ type UserRecord struct {
 	ActiveSessions int       // sessions neither revoked nor expired
 }
 
+// PageSize is f.Limit as a store applies it: DefaultUserLimit for 0 (or less), at most
+// MaxUserLimit.
+func (f UserFilter) PageSize() int {
+	if f.Limit <= 0 {
+		return DefaultUserLimit
+	}
+	return min(f.Limit, MaxUserLimit)
+}
+
 // Disabled reports whether the user is disabled.
 func (r UserRecord) Disabled() bool { return !r.DisabledAt.IsZero() }
 
 // ListUsers lists users for an operator, newest first; f.Limit is clamped to MaxUserLimit.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]UserRecord, error) {
-	switch {
-	case f.Limit < 0:
+	if f.Limit < 0 {
 		return nil, Errorf(ECodeInvalidRequest, "limit must not be negative")
-	case f.Limit == 0:
-		f.Limit = DefaultUserLimit
-	case f.Limit > MaxUserLimit:
-		f.Limit = MaxUserLimit
 	}
+	f.Limit = f.PageSize()
 	list, err := s.cfg.Store.ListUsers(ctx, f, s.cfg.Now().UTC())
 	if err != nil {
 		return nil, storeErr("list users", err)

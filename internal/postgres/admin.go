@@ -18,31 +18,24 @@ const recordCols = userCols + `, u.disabled_at,
 	(SELECT count(*) FROM identities ci WHERE ci.user_id = u.id),
 	(SELECT count(*) FROM sessions cs WHERE cs.user_id = u.id AND cs.revoked_at IS NULL AND cs.expires_at > $1)`
 
-func scanRecord(r pgx.Row) (auth.UserRecord, error) {
-	var (
-		s        userScan
-		disabled pgtype.Timestamptz
-		rec      auth.UserRecord
-	)
-	if err := r.Scan(append(s.dest(), &disabled, &rec.Identities, &rec.ActiveSessions)...); err != nil {
-		return auth.UserRecord{}, err
+func scanRecord(r pgx.Row) (rec auth.UserRecord, err error) {
+	var s userScan
+	var disabledAt pgtype.Timestamptz
+	if err = r.Scan(append(s.dest(), &disabledAt, &rec.Identities, &rec.ActiveSessions)...); err == nil {
+		rec.User, rec.DisabledAt = s.user(), fromNull(disabledAt)
 	}
-	rec.User, rec.DisabledAt = s.user(), fromNull(disabled)
-	return rec, nil
+	return rec, err
 }
 
 // ListUsers lists users by id, newest first, as f selects them.
 func (db *DB) ListUsers(ctx context.Context, f auth.UserFilter, now time.Time) ([]auth.UserRecord, error) {
-	if f.Limit <= 0 || f.Limit > auth.MaxUserLimit {
-		f.Limit = auth.DefaultUserLimit
-	}
 	if !storable(f.After, f.Query) {
 		return nil, nil
 	}
 	rows, err := db.pool.Query(ctx, `SELECT `+recordCols+` FROM users u `+kakaoJoin+`
 		WHERE ($2 = '' OR u.id < $2)
 		AND ($3 = '' OR u.id = $3 OR k.subject = $3 OR lower(u.email) = lower($3) OR strpos(u.nickname, $3) > 0)
-		ORDER BY u.id DESC LIMIT $4`, micro(now), f.After, f.Query, f.Limit)
+		ORDER BY u.id DESC LIMIT $4`, micro(now), f.After, f.Query, f.PageSize())
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", err)
 	}

@@ -98,10 +98,6 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	limit := f.Limit
-	if limit == 0 {
-		limit = auth.DefaultUserLimit
-	}
 	out := struct {
 		Users      []adminUserJSON `json:"users"`
 		NextCursor *string         `json:"next_cursor"`
@@ -109,7 +105,7 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 	for _, u := range list {
 		out.Users = append(out.Users, adminUserOut(u))
 	}
-	if len(list) == limit {
+	if len(list) == f.PageSize() {
 		out.NextCursor = &list[len(list)-1].ID
 	}
 	writeJSON(w, http.StatusOK, out)

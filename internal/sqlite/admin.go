@@ -31,13 +31,10 @@ func scanRecord(r scanner) (auth.UserRecord, error) {
 
 // ListUsers lists users by id, newest first, as f selects them.
 func (db *DB) ListUsers(ctx context.Context, f auth.UserFilter, now time.Time) ([]auth.UserRecord, error) {
-	if f.Limit <= 0 || f.Limit > auth.MaxUserLimit {
-		f.Limit = auth.DefaultUserLimit
-	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+recordCols+` FROM users u `+kakaoJoin+`
 		WHERE (?2 = '' OR u.id < ?2)
 		AND (?3 = '' OR u.id = ?3 OR i.subject = ?3 OR lower(u.email) = lower(?3) OR instr(u.nickname, ?3) > 0)
-		ORDER BY u.id DESC LIMIT ?4`, now.UnixNano(), f.After, f.Query, f.Limit)
+		ORDER BY u.id DESC LIMIT ?4`, now.UnixNano(), f.After, f.Query, f.PageSize())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list users: %w", err)
 	}
