@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +128,38 @@ func testSetUserDisabled(t *testing.T, e *env) {
 		t.Errorf("UserRecord after enabling = %+v, %v; want enabled with 1 session", r, err)
 	}
 	wantNotFound(t, "SetUserDisabled(unknown)", e.st.SetUserDisabled(e.ctx, auth.NewID(t0), at))
+}
+
+// testSetUserDisabledRacesLogin: logins that run while the user is disabled either commit before
+// it (and their sessions are revoked with the others) or are refused; none leaves an active
+// session behind.
+func testSetUserDisabledRacesLogin(t *testing.T, e *env) {
+	p := profile("4200000041")
+	l := e.loginAt(t, p, t0)
+	at := t0.Add(time.Minute)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n+1)
+	for range n {
+		wg.Go(func() {
+			rt := auth.RefreshToken{Hash: newHash(), CreatedAt: at, ExpiresAt: at.Add(tokenTTL)}
+			if _, _, err := e.st.LoginUser(e.ctx, p, newSession(at), rt, at); err != nil && !errors.Is(err, auth.ErrUserDisabled) {
+				errs <- err
+			}
+		})
+	}
+	wg.Go(func() { errs <- e.st.SetUserDisabled(e.ctx, l.user.ID, at) })
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent login or disable: %v", err)
+		}
+	}
+	r, err := e.st.UserRecord(e.ctx, l.user.ID, at.Add(time.Second))
+	if err != nil || !r.Disabled() || r.ActiveSessions != 0 {
+		t.Errorf("after disabling under logins: %+v, %v; want disabled with no active session", r, err)
+	}
 }
 
 func equal(a, b []string) bool {

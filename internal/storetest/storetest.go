@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		{"ListUsers/Query", testListUsersQuery},
 		{"UserRecord", testUserRecord},
 		{"SetUserDisabled", testSetUserDisabled},
+		{"SetUserDisabled/RacesLogin", testSetUserDisabledRacesLogin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
