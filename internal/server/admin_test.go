@@ -202,20 +202,29 @@ func TestAdmin_DisabledUserCannotLogIn(t *testing.T) {
 			t.Errorf("%s login of a disabled user: %d %v; want 403 account_disabled", flow, r.StatusCode, b)
 		}
 	}
-	r := servertest.PostJSON(t, http.DefaultClient, s.BaseURL+"/auth/kakao/token",
-		map[string]string{"code": s.MintCode(t, minjun), "redirect_uri": servertest.SPARedirect}, nil)
-	wantDisabled("SPA", r, servertest.Decode(t, r))
+	// The answers match openapi.json.
+	doc := loadAPIDoc(t)
+	login := func(flow, path string, body map[string]string) {
+		t.Helper()
+		r, raw := doc.do(t, s.BaseURL, apiCall{method: "POST", path: path, ctype: "application/json", body: apiJSON(body)})
+		var b map[string]any
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatalf("%s login: %d, not JSON: %.300s", flow, r.StatusCode, raw)
+		}
+		wantDisabled(flow, r, b)
+	}
+	login("SPA", "/auth/kakao/token", map[string]string{"code": s.MintCode(t, minjun), "redirect_uri": servertest.SPARedirect})
 	at, idt := s.SDKToken(t, minjun, nil)
-	r, b := s.SDKLogin(t, http.DefaultClient, map[string]string{"access_token": at, "id_token": idt})
-	wantDisabled("SDK", r, b)
+	login("SDK", "/auth/kakao/sdk", map[string]string{"access_token": at, "id_token": idt})
 
 	c := servertest.NewBrowser(t)
-	r = s.BrowserLogin(t, c, servertest.UserWithEmail, "profile_nickname", "account_email")
+	r := s.BrowserLogin(t, c, servertest.UserWithEmail, "profile_nickname", "account_email")
 	page := servertest.ReadBody(t, r)
 	if r.StatusCode != 403 || r.Request.URL.Path != "/auth/error" || r.Request.URL.Query().Get("code") != "disabled" ||
 		!strings.Contains(page, "사용이 중지된 계정입니다") {
 		t.Errorf("browser login of a disabled user ended %d at %s: %.300s; want the 403 disabled page", r.StatusCode, r.Request.URL, page)
 	}
+	doc.do(t, s.BaseURL, apiCall{method: "GET", path: "/auth/error?code=disabled", want: 403})
 	if s.Cookie(c, "/", "accessToken") != "" {
 		t.Errorf("refused browser login set an access cookie")
 	}
