@@ -46,7 +46,8 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.loginFind, db.write, `SELECT u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
 			u.created_at, u.updated_at, u.last_login_at,
 			CASE WHEN i.provider = 'kakao' THEN i.subject ELSE COALESCE((SELECT subject FROM identities
-				WHERE user_id = u.id AND provider = 'kakao'), '') END
+				WHERE user_id = u.id AND provider = 'kakao'), '') END,
+			u.disabled_at IS NOT NULL
 			FROM identities i JOIN users u ON u.id = i.user_id
 			WHERE i.provider = ? AND i.subject = ?`},
 		// Updates the profile; UpdatedAt moves only when a profile field changes.
@@ -190,13 +191,13 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess auth.Session, rt auth.RefreshToken, now time.Time) (auth.User, bool, error) {
 	n := now.UnixNano()
 	created := false
-	u, err := scanUser(tx.StmtContext(ctx, db.loginFind).QueryRowContext(ctx, p.Provider, p.Subject))
+	var (
+		us       userScan
+		disabled bool
+	)
+	err := tx.StmtContext(ctx, db.loginFind).QueryRowContext(ctx, p.Provider, p.Subject).Scan(append(us.dest(), &disabled)...)
+	u := us.user()
 	if err == nil {
-		var disabled bool
-		if err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL FROM users WHERE id = ?`,
-			u.ID).Scan(&disabled); err != nil {
-			return auth.User{}, false, fmt.Errorf("sqlite: login user: read disabled: %w", err)
-		}
 		if disabled {
 			return auth.User{}, false, auth.ErrUserDisabled
 		}
