@@ -1,6 +1,8 @@
 package kakaoauth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +29,10 @@ type Config struct {
 	Secret string
 	// Kakao is the Kakao app the handler signs people in with.
 	Kakao Kakao
+	// AdminTokenSHA256 turns on the admin API under <PublicURL>/admin/: the hex SHA-256 of
+	// the bearer token operators present (`printf %s "$TOKEN" | sha256sum`); the handler keeps
+	// only the hash. Default off (404).
+	AdminTokenSHA256 string
 
 	// RedirectURIs are the SPA flow's allowed redirect_uri values (exact match).
 	RedirectURIs []string
@@ -266,6 +272,10 @@ func (c Config) app() (app.Config, error) {
 	}
 	proxies, err := server.ParseTrustedProxies(c.TrustedProxies)
 	check("TrustedProxies", err)
+	adminToken, err := hex.DecodeString(c.AdminTokenSHA256)
+	if err != nil || (len(adminToken) != 0 && len(adminToken) != sha256.Size) {
+		bad("AdminTokenSHA256", "want the 64 hex digits of a SHA-256 (sha256sum of the token), got %d characters", len(c.AdminTokenSHA256))
+	}
 	if len(errs) > 0 {
 		return app.Config{}, errors.Join(errs...)
 	}
@@ -281,7 +291,7 @@ func (c Config) app() (app.Config, error) {
 		AccessCookie: c.AccessCookie, RefreshCookie: c.RefreshCookie, CSRFCookie: c.CSRFCookie, SameSite: c.SameSite,
 		CookiePath:  c.CookiePath,
 		ServiceName: c.ServiceName, RateLimit: rl, TrustedProxies: proxies, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
-		Version: c.Version, Logger: c.Logger, Now: c.Now,
+		Version: c.Version, Logger: c.Logger, Now: c.Now, AdminTokenSHA256: adminToken,
 	}, nil
 }
 

@@ -44,6 +44,8 @@ var helpCases = []struct {
 	{[]string{"keys", "list"}, "usage: kakaoauth keys list", []string{"dev"}, []string{"KAKAOAUTH_DATABASE_URL", "KAKAOAUTH_SECRET"}},
 	{[]string{"keys", "rotate"}, "usage: kakaoauth keys rotate", []string{"dev", "drop-old"}, []string{"KAKAOAUTH_DATABASE_URL", "KAKAOAUTH_SECRET"}},
 	{[]string{"bench"}, "usage: kakaoauth bench", []string{"base", "emulator", "work", "c", "d", "n", "redirect-uri", "user", "users", "pid", "allow-remote", "q"}, []string{"KAKAOAUTH_PUBLIC_URL", "KAKAOAUTH_KAKAO_AUTH_URL"}},
+	{[]string{"users"}, "usage: kakaoauth users", []string{"json", "dev"}, nil},
+	{[]string{"sessions"}, "usage: kakaoauth sessions", []string{"json", "dev"}, nil},
 	{[]string{"backup"}, "usage: kakaoauth backup", []string{"dev", "force"}, []string{"KAKAOAUTH_DATABASE_URL"}},
 	{[]string{"restore"}, "usage: kakaoauth restore", []string{"dev"}, []string{"KAKAOAUTH_DATABASE_URL"}},
 	{[]string{"version"}, "usage: kakaoauth version", nil, nil},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,7 +62,9 @@ type config struct {
 	TLSCertFile     string        // serve TLS directly with this certificate (PEM, chain)
 	TLSKeyFile      string        // and this key
 	TLSReload       time.Duration // how often the certificate files are checked for a change
-	dev             bool          // `kakaoauth dev`
+	// AdminTokenSHA256 is the hex SHA-256 of the admin API's token; "": no admin API.
+	AdminTokenSHA256 string
+	dev              bool // `kakaoauth dev`
 }
 
 // setting is one variable: its defaults, its line in the README and how it is read. The
@@ -266,6 +270,17 @@ var settings = []setting{
 		Name: "KAKAOAUTH_RATE_LIMITS", Default: "30/1m", DevDefault: "30/1m",
 		Meaning: "Per client IP and route (login, callback, token, refresh, verify, logout): `<burst>/<period>`, or `off`.",
 		Parse:   parseRateLimits,
+	},
+	{
+		Name:    "KAKAOAUTH_ADMIN_TOKEN_SHA256",
+		Meaning: "Turns on the admin API under `/admin/`: the hex SHA-256 of its bearer token (`sha256sum` of the token without a newline); only the hash is kept. Unset: `/admin/` is 404.",
+		Parse: func(v string, c *config) error {
+			if b, err := hex.DecodeString(v); err != nil || len(b) != sha256.Size {
+				return fmt.Errorf("want the 64 hex digits of a SHA-256 (printf %%s \"$TOKEN\" | sha256sum), got %d characters", len(v))
+			}
+			c.AdminTokenSHA256 = v
+			return nil
+		},
 	},
 	{
 		Name: "KAKAOAUTH_SERVICE_NAME", Default: "kakaoauth", DevDefault: "kakaoauth",
@@ -705,7 +720,7 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 		graceMax = -1
 	}
 	return kakaoauth.Config{
-		PublicURL: c.PublicURL.String(), Secret: c.Secret,
+		PublicURL: c.PublicURL.String(), Secret: c.Secret, AdminTokenSHA256: c.AdminTokenSHA256,
 		Kakao: kakaoauth.Kakao{
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, AdminKey: c.AdminKey, AppID: c.AppID,
 			AuthURL: c.AuthURL, APIURL: c.APIURL, Audiences: c.Audiences, WithoutIDToken: !c.OIDC,

@@ -97,6 +97,8 @@ commands:
   emulator  run the Kakao emulator alone (--addr 127.0.0.1:9911)
   migrate   apply database migrations and exit
   keys      list the signing keys, or rotate them now (keys rotate -drop-old after a leak)
+  users     list, find, show, disable, enable or delete users (-json for scripts)
+  sessions  list a user's sessions, or revoke one
   backup    copy the SQLite database to a file while the server runs
   restore   check a backup and put it in place of the database (server stopped)
   bench     drive a running server (and its emulator) with load: login, me, refresh
@@ -124,6 +126,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "users":
+		return runUsers(ctx, rest, getenv, stdout, stderr)
+	case "sessions":
+		return runSessions(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "restore":

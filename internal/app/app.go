@@ -71,6 +71,8 @@ type Config struct {
 	MetricsElsewhere bool
 	// CanonicalHost redirects page requests under another host name to PublicURL (dev only).
 	CanonicalHost bool
+	// AdminTokenSHA256 is the SHA-256 of the admin API's token; empty: no admin API.
+	AdminTokenSHA256 []byte
 	// Version is reported by the build-info metric.
 	Version string
 	Logger  *slog.Logger
@@ -215,6 +217,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		RateLimit:        cfg.RateLimit,
 		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
+		AdminTokenSHA256: cfg.AdminTokenSHA256,
 		CanonicalHost:    cfg.CanonicalHost,
 		Logger:           log,
 		Now:              cfg.Now,

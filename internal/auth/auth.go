@@ -161,7 +161,8 @@ type RotateResult struct {
 type Store interface {
 	// LoginUser finds the user of p's identity (provider, subject) or creates it, updates the
 	// profile fields, sets LastLoginAt to now, and creates sess with its first refresh token rt,
-	// all in one transaction. Concurrent first logins of one identity yield one user.
+	// all in one transaction; ErrUserDisabled (and nothing written) when the user is disabled.
+	// Concurrent first logins of one identity yield one user.
 	// The caller sets sess.ID (and rt.SessionID to the same value); the store must keep that id
 	// and fills in sess.UserID. created reports a new user, whose id the store makes with
 	// NewID(now), so that every id comes from one scheme and one (the caller's) clock. Ids are
@@ -203,6 +204,15 @@ type Store interface {
 	// returns its id; ErrNotFound if no user has that identity. Of concurrent calls for one
 	// identity exactly one deletes; the others get ErrNotFound.
 	DeleteUserByIdentity(ctx context.Context, provider, subject string) (userID string, err error)
+	// ListUsers lists users as f selects them, newest (greatest id) first, at most f.Limit.
+	// Sessions counts are of sessions active at now.
+	ListUsers(ctx context.Context, f UserFilter, now time.Time) ([]UserRecord, error)
+	// UserRecord returns one user as ListUsers does; ErrNotFound if there is no such user.
+	UserRecord(ctx context.Context, id string, now time.Time) (UserRecord, error)
+	// SetUserDisabled disables a user from at (revoking every session and refresh token of theirs in
+	// the same transaction), or enables it again when at is zero; nothing else changes.
+	// ErrNotFound if there is no such user.
+	SetUserDisabled(ctx context.Context, id string, at time.Time) error
 	// Audit appends an audit event.
 	Audit(ctx context.Context, e AuditEvent) error
 	// Ping reports whether the database answers.

@@ -16,6 +16,7 @@ const (
 	ECodeInvalidToken       = "invalid_token"           // 401 bad or expired access token
 	ECodeUnauthorized       = "unauthorized"            // 401 no credentials
 	ECodeForbidden          = "forbidden"               // 403 CSRF, origin, app mismatch
+	ECodeAccountDisabled    = "account_disabled"        // 403 an operator disabled the account
 	ECodeNotFound           = "not_found"               // 404
 	ECodeConflict           = "conflict"                // 409 retryable
 	ECodeRateLimited        = "rate_limited"            // 429

@@ -156,6 +156,10 @@ func (s *Service) LoginWithProfile(ctx context.Context, p Profile, meta SessionM
 	}
 	row := RefreshToken{Hash: s.cfg.Refresh.HashRefresh(rt), SessionID: sid, CreatedAt: now, ExpiresAt: exp}
 	u, created, err := s.cfg.Store.LoginUser(ctx, p, sess, row, now)
+	if errors.Is(err, ErrUserDisabled) {
+		s.audit(ctx, AuditEvent{Time: now, Type: "login_disabled", IP: sess.IP, Detail: p.Provider + "_id=" + p.Subject})
+		return LoginResult{}, &Error{Code: ECodeAccountDisabled, Message: "this account has been disabled", Err: err}
+	}
 	if err != nil {
 		return LoginResult{}, storeErr("log in user", err)
 	}

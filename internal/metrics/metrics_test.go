@@ -333,8 +333,15 @@ func (f *fakeStore) DeleteUser(context.Context, string) error       { return f.e
 func (f *fakeStore) DeleteUserByIdentity(context.Context, string, string) (string, error) {
 	return "", f.err
 }
-func (f *fakeStore) Ping(context.Context) error { return f.err }
-func (f *fakeStore) Close() error               { return f.err }
+func (f *fakeStore) ListUsers(context.Context, auth.UserFilter, time.Time) ([]auth.UserRecord, error) {
+	return nil, f.err
+}
+func (f *fakeStore) UserRecord(context.Context, string, time.Time) (auth.UserRecord, error) {
+	return auth.UserRecord{}, f.err
+}
+func (f *fakeStore) SetUserDisabled(context.Context, string, time.Time) error { return f.err }
+func (f *fakeStore) Ping(context.Context) error                               { return f.err }
+func (f *fakeStore) Close() error                                             { return f.err }
 
 // callAll calls every method of auth.Store on s with zero arguments (a background context).
 func callAll(t *testing.T, s auth.Store) []string {

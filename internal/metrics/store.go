@@ -26,6 +26,9 @@ const (
 	opDeleteUser
 	opDeleteUserByIdentity
 	opAudit
+	opListUsers
+	opUserRecord
+	opSetUserDisabled
 	opPing
 	opClose
 	numOps
@@ -34,7 +37,8 @@ const (
 var opNames = [numOps]string{
 	"LoginUser", "User", "UserBySession", "Rotate", "SessionByRefresh", "Sessions", "RevokeSession",
 	"RevokeUserSessions", "ConsumeOnce", "SigningKeys", "AddSigningKey", "RetireSigningKey",
-	"DeleteSigningKey", "DeleteUser", "DeleteUserByIdentity", "Audit", "Ping", "Close",
+	"DeleteSigningKey", "DeleteUser", "DeleteUserByIdentity", "Audit", "ListUsers", "UserRecord",
+	"SetUserDisabled", "Ping", "Close",
 }
 
 // Outcomes of a store call.
@@ -202,6 +206,27 @@ func (s *timedStore) Audit(ctx context.Context, e auth.AuditEvent) error {
 	start := time.Now()
 	err := s.Store.Audit(ctx, e)
 	s.done(opAudit, start, err)
+	return err
+}
+
+func (s *timedStore) ListUsers(ctx context.Context, f auth.UserFilter, now time.Time) ([]auth.UserRecord, error) {
+	start := time.Now()
+	list, err := s.Store.ListUsers(ctx, f, now)
+	s.done(opListUsers, start, err)
+	return list, err
+}
+
+func (s *timedStore) UserRecord(ctx context.Context, id string, now time.Time) (auth.UserRecord, error) {
+	start := time.Now()
+	r, err := s.Store.UserRecord(ctx, id, now)
+	s.done(opUserRecord, start, err)
+	return r, err
+}
+
+func (s *timedStore) SetUserDisabled(ctx context.Context, id string, at time.Time) error {
+	start := time.Now()
+	err := s.Store.SetUserDisabled(ctx, id, at)
+	s.done(opSetUserDisabled, start, err)
 	return err
 }
 

@@ -121,7 +121,11 @@ func (db *DB) loginUser(ctx context.Context, tx pgx.Tx, p auth.Profile, now time
 	// when a profile field changes. The row lock it takes orders this login after a concurrent
 	// deletion of the user, which then leaves no row to update.
 	update := func() (auth.User, error) {
-		return scanUser(tx.QueryRow(ctx, `UPDATE users u SET
+		var (
+			us       userScan
+			disabled bool
+		)
+		err := tx.QueryRow(ctx, `UPDATE users u SET
 			updated_at = CASE WHEN (u.nickname, u.email, u.email_verified, u.profile_image_url)
 				IS NOT DISTINCT FROM ($3::text, $4::text, $5::boolean, $6::text) THEN u.updated_at ELSE $7 END,
 			nickname = $3, email = $4, email_verified = $5, profile_image_url = $6, last_login_at = $7
@@ -129,8 +133,19 @@ func (db *DB) loginUser(ctx context.Context, tx pgx.Tx, p auth.Profile, now time
 			WHERE i.provider = $1 AND i.subject = $2 AND u.id = i.user_id
 			RETURNING u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
 				u.created_at, u.updated_at, u.last_login_at,
-				COALESCE((SELECT k.subject FROM identities k WHERE k.user_id = u.id AND k.provider = 'kakao'), '')`,
-			p.Provider, p.Subject, p.Nickname, p.Email, p.EmailVerified, p.ProfileImageURL, now))
+				COALESCE((SELECT k.subject FROM identities k WHERE k.user_id = u.id AND k.provider = 'kakao'), ''),
+				u.disabled_at IS NOT NULL`,
+			p.Provider, p.Subject, p.Nickname, p.Email, p.EmailVerified, p.ProfileImageURL, now).
+			Scan(append(us.dest(), &disabled)...)
+		switch {
+		case err != nil:
+			return auth.User{}, err
+		case disabled:
+			// The row lock orders this login after a concurrent SetUserDisabled, whose
+			// committed disabled_at the update then sees.
+			return auth.User{}, auth.ErrUserDisabled
+		}
+		return us.user(), nil
 	}
 	// The loop is bounded: another round is needed only when the identity that a concurrent first
 	// login inserted has been deleted again before this transaction could read it.
@@ -138,6 +153,9 @@ func (db *DB) loginUser(ctx context.Context, tx pgx.Tx, p auth.Profile, now time
 		u, err := update()
 		if err == nil {
 			return u, false, nil
+		}
+		if errors.Is(err, auth.ErrUserDisabled) {
+			return auth.User{}, false, err
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return auth.User{}, false, fmt.Errorf("update profile: %w", err)
@@ -458,42 +476,50 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 	now = micro(now)
 	var active int
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		active = 0
-		rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = $2
-			WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id FOR NO KEY UPDATE)
-			AND revoked_at IS NULL
-			RETURNING id, expires_at > $2`, userID, now)
-		if err != nil {
-			return err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			var live bool
-			if err := rows.Scan(&id, &live); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-			if live {
-				active++
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		_, err = tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1
-			WHERE revoked_at IS NULL AND session_id = ANY($2)`, now, ids)
+		var err error
+		active, err = revokeUserSessions(ctx, tx, userID, now)
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("postgres: revoke user sessions: %w", err)
 	}
 	return active, nil
+}
+
+// revokeUserSessions revokes, at now, every session of userID and its refresh tokens inside tx,
+// and returns how many of those sessions were active.
+func revokeUserSessions(ctx context.Context, tx pgx.Tx, userID string, now time.Time) (int, error) {
+	rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = $2
+		WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id FOR NO KEY UPDATE)
+		AND revoked_at IS NULL
+		RETURNING id, expires_at > $2`, userID, now)
+	if err != nil {
+		return 0, err
+	}
+	active := 0
+	var ids []string
+	for rows.Next() {
+		var id string
+		var live bool
+		if err := rows.Scan(&id, &live); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+		if live {
+			active++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE refresh_tokens SET revoked_at = $1
+		WHERE revoked_at IS NULL AND session_id = ANY($2)`, now, ids)
+	return active, err
 }
 
 // ConsumeOnce purges expired keys, then records key until expiresAt and reports whether this was

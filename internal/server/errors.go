@@ -36,6 +36,7 @@ var errorTable = []errorRow{
 	{auth.ECodeInvalidToken, http.StatusUnauthorized, "expired"},
 	{auth.ECodeUnauthorized, http.StatusUnauthorized, "expired"},
 	{auth.ECodeForbidden, http.StatusForbidden, "invalid_request"},
+	{auth.ECodeAccountDisabled, http.StatusForbidden, "disabled"},
 	{auth.ECodeNotFound, http.StatusNotFound, "not_found"},
 	{codeMethodNotAllowed, http.StatusMethodNotAllowed, "invalid_request"},
 	{codeTooLarge, http.StatusRequestEntityTooLarge, "invalid_request"},

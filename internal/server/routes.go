@@ -57,6 +57,18 @@ func (s *Server) routes() http.Handler {
 		route("/metrics", "GET")("GET", s.cfg.Metrics.Handler().ServeHTTP)
 	}
 	route("/openapi.json", "GET")("GET", publicDocument(openapi.Handler()))
+	// The operator's API exists only with an admin token configured: otherwise /admin/ is 404.
+	if len(s.cfg.AdminTokenSHA256) > 0 {
+		admin := func(h http.HandlerFunc) http.HandlerFunc { return s.rateLimited(s.adminAuth(h)) }
+		route("/admin/users", "GET")("GET", admin(s.handleAdminUsers))
+		adminUser := route("/admin/users/{id}", "GET", "DELETE")
+		adminUser("GET", admin(s.handleAdminUser))
+		adminUser("DELETE", admin(s.handleAdminDeleteUser))
+		route("/admin/users/{id}/disable", "POST")("POST", admin(s.handleAdminDisable(true)))
+		route("/admin/users/{id}/enable", "POST")("POST", admin(s.handleAdminDisable(false)))
+		route("/admin/users/{id}/sessions", "GET")("GET", admin(s.handleAdminUserSessions))
+		route("/admin/sessions/{id}", "DELETE")("DELETE", admin(s.handleAdminRevokeSession))
+	}
 
 	mux.Handle("/", s.notFound())
 	if s.cfg.BasePath != "" {

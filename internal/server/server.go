@@ -91,6 +91,9 @@ type Config struct {
 	// UnlinkWebhook authenticates Kakao's unlink webhook; without an admin key the webhook
 	// answers 404 (it is off).
 	UnlinkWebhook UnlinkWebhookConfig
+	// AdminTokenSHA256 is the SHA-256 (32 bytes) of the admin API's bearer token; empty: no
+	// admin API (/admin/ is 404).
+	AdminTokenSHA256 []byte
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.

@@ -46,7 +46,8 @@ func (db *DB) prepare(ctx context.Context) error {
 		{&db.loginFind, db.write, `SELECT u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
 			u.created_at, u.updated_at, u.last_login_at,
 			CASE WHEN i.provider = 'kakao' THEN i.subject ELSE COALESCE((SELECT subject FROM identities
-				WHERE user_id = u.id AND provider = 'kakao'), '') END
+				WHERE user_id = u.id AND provider = 'kakao'), '') END,
+			u.disabled_at IS NOT NULL
 			FROM identities i JOIN users u ON u.id = i.user_id
 			WHERE i.provider = ? AND i.subject = ?`},
 		// Updates the profile; UpdatedAt moves only when a profile field changes.
@@ -190,8 +191,16 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess auth.Session, rt auth.RefreshToken, now time.Time) (auth.User, bool, error) {
 	n := now.UnixNano()
 	created := false
-	u, err := scanUser(tx.StmtContext(ctx, db.loginFind).QueryRowContext(ctx, p.Provider, p.Subject))
+	var (
+		us       userScan
+		disabled bool
+	)
+	err := tx.StmtContext(ctx, db.loginFind).QueryRowContext(ctx, p.Provider, p.Subject).Scan(append(us.dest(), &disabled)...)
+	u := us.user()
 	if err == nil {
+		if disabled {
+			return auth.User{}, false, auth.ErrUserDisabled
+		}
 		changed := u.Nickname != p.Nickname || u.Email != p.Email || u.EmailVerified != p.EmailVerified ||
 			u.ProfileImageURL != p.ProfileImageURL
 		if changed || now.Sub(u.LastLoginAt) >= lastLoginRefresh {
@@ -483,19 +492,27 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`, userID, n).Scan(&active); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?1
-		WHERE revoked_at IS NULL AND session_id IN
-			(SELECT id FROM sessions WHERE user_id = ?2 AND revoked_at IS NULL)`, n, userID); err != nil {
-		return 0, fmt.Errorf("sqlite: revoke user sessions: tokens: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
-		WHERE user_id = ? AND revoked_at IS NULL`, n, userID); err != nil {
+	if err := revokeUserSessions(ctx, tx, userID, n); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: commit: %w", err)
 	}
 	return active, nil
+}
+
+// revokeUserSessions revokes, at n, every session of userID and its refresh tokens inside tx.
+func revokeUserSessions(ctx context.Context, tx *sql.Tx, userID string, n int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ?1
+		WHERE revoked_at IS NULL AND session_id IN
+			(SELECT id FROM sessions WHERE user_id = ?2 AND revoked_at IS NULL)`, n, userID); err != nil {
+		return fmt.Errorf("tokens: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE user_id = ? AND revoked_at IS NULL`, n, userID); err != nil {
+		return fmt.Errorf("sessions: %w", err)
+	}
+	return nil
 }
 
 // ConsumeOnce purges expired keys, then records key until expiresAt and reports whether this was

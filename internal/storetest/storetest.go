@@ -62,6 +62,11 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		{"DeleteUser/66_72_CascadeAndRelogin", testDeleteUser},
 		{"DeleteUserByIdentity/69", testDeleteUserByIdentity},
 		{"DeleteUserByIdentity/70_Parallel", testDeleteUserByIdentityParallel},
+		{"ListUsers/Paged", testListUsersPaged},
+		{"ListUsers/Query", testListUsersQuery},
+		{"UserRecord", testUserRecord},
+		{"SetUserDisabled", testSetUserDisabled},
+		{"SetUserDisabled/RacesLogin", testSetUserDisabledRacesLogin},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -227,6 +227,7 @@ var errorPages = map[string]bool{
 	"rate_limited":      false,
 	"invalid_request":   false,
 	"not_found":         false,
+	"disabled":          false,
 	"server":            false,
 }
 

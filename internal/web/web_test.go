@@ -101,6 +101,9 @@ func allPages() []pageCase {
 		{name: "error-not_found", render: errPage("not_found", 404, ErrorPage{}), status: 404,
 			title:     map[string]string{"ko": "오류: 페이지를 찾을 수 없습니다 | kakaoauth", "en": "Error: Page not found | kakaoauth"},
 			actionURL: "/", action: map[string]string{"ko": "처음 화면으로", "en": "Go to the start page"}},
+		{name: "error-disabled", render: errPage("disabled", 403, ErrorPage{RetryURL: "/auth/kakao/login"}), status: 403,
+			title:     map[string]string{"ko": "오류: 사용이 중지된 계정입니다 | kakaoauth", "en": "Error: This account has been disabled | kakaoauth"},
+			actionURL: "/", action: map[string]string{"ko": "처음 화면으로", "en": "Go to the start page"}},
 		{name: "error-server", render: errPage("server", 500, ErrorPage{}), status: 500,
 			title:     map[string]string{"ko": "오류: 서비스에 문제가 있습니다 | kakaoauth", "en": "Error: Sorry, there is a problem with the service | kakaoauth"},
 			actionURL: "/", action: map[string]string{"ko": "처음 화면으로", "en": "Go to the start page"}},
@@ -483,7 +486,7 @@ func TestStatic(t *testing.T) {
 }
 
 func TestKnownErrorPage(t *testing.T) {
-	for _, code := range []string{"cancelled", "consent_required", "login_required", "expired", "kakao_unavailable", "rate_limited", "invalid_request", "not_found", "server"} {
+	for _, code := range []string{"cancelled", "consent_required", "login_required", "expired", "kakao_unavailable", "rate_limited", "invalid_request", "not_found", "disabled", "server"} {
 		if !KnownErrorPage(code) {
 			t.Errorf("KnownErrorPage(%q) = false", code)
 		}
