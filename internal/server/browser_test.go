@@ -278,3 +278,34 @@ func TestCallback_11_13_KakaoErrorAndCleanRedirect(t *testing.T) {
 		t.Fatal("a session was started")
 	}
 }
+
+// TestLogin_SwitchAccountAfterLogout: after a logout the page offers "다른 계정으로 로그인",
+// which asks Kakao with prompt=select_account instead of the returning browser's prompt=none.
+func TestLogin_SwitchAccountAfterLogout(t *testing.T) {
+	s := servertest.Start(t)
+	c := servertest.NewBrowser(t)
+	servertest.ReadBody(t, s.BrowserLogin(t, c, servertest.UserWithEmail))
+	if u := s.StartLogin(t, c, ""); u.Query().Get("prompt") != "none" {
+		t.Fatalf("a returning browser's login asks prompt=%q, want none", u.Query().Get("prompt"))
+	}
+	// The page a logout lands on (a browser without the access cookie).
+	r, err := servertest.NewBrowser(t).Get(s.BaseURL + "/?result=signed-out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := servertest.ReadBody(t, r)
+	const link = `<a href="/auth/kakao/login?prompt=select_account">다른 계정으로 로그인</a>`
+	if !strings.Contains(page, link) {
+		t.Fatalf("signed-out page lacks %s:\n%.600s", link, page)
+	}
+	if u := s.StartLogin(t, c, "?prompt=select_account"); u.Query().Get("prompt") != "select_account" {
+		t.Errorf("the link asks Kakao with prompt=%q, want select_account", u.Query().Get("prompt"))
+	}
+	r, err = servertest.NewBrowser(t).Get(s.BaseURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page := servertest.ReadBody(t, r); strings.Contains(page, "prompt=select_account") {
+		t.Errorf("the first login page offers another account; want only the Kakao button")
+	}
+}

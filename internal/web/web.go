@@ -267,7 +267,8 @@ type deletedView struct {
 }
 
 type loginView struct {
-	LoginURL string
+	LoginURL  string
+	SwitchURL string // "log in with another account" (prompt=select_account); "" hides it
 }
 
 type accountView struct {
@@ -319,6 +320,14 @@ func pageLang(req *http.Request, lang string) string {
 	return Lang(req)
 }
 
+// withQuery appends a query parameter to a URL that may already have a query.
+func withQuery(u, kv string) string {
+	if strings.Contains(u, "?") {
+		return u + "&" + kv
+	}
+	return u + "?" + kv
+}
+
 // Login writes the login page with the given status.
 func (r *Renderer) Login(w http.ResponseWriter, req *http.Request, status int, p LoginPage) {
 	lang := pageLang(req, p.Lang)
@@ -332,6 +341,11 @@ func (r *Renderer) Login(w http.ResponseWriter, req *http.Request, status int, p
 	v := r.newView(req, lang, heading, heading, false)
 	v.Status = msg
 	v.Login = &loginView{LoginURL: orDefault(p.LoginURL, r.base+"/auth/kakao/login")}
+	if p.Outcome == "signed-out" || p.Outcome == "signed-out-all" {
+		// After a logout the next login would go through without a click (prompt=none for a
+		// returning browser); this link lets the person pick another Kakao account instead.
+		v.Login.SwitchURL = withQuery(v.Login.LoginURL, "prompt=select_account")
+	}
 	r.render(w, req, status, "login", v)
 }
 
