@@ -205,9 +205,19 @@ func TestBrowser_PageWithKeyboardAndAxe(t *testing.T) {
 	key(t, fresh, kb.ArrowDown, false)
 	tabUntil(t, fresh, "the listen button", func(f browsertest.Focused) bool { return f.Tag == "BUTTON" })
 	key(t, fresh, kb.Enter, true)
-	f, _ := browsertest.ActiveElement(fresh)
-	text, _, _ := browsertest.LiveText(fresh, "status")
-	if f.ID != "chart-heading" || text != Summarize(catalogSeries(t, "HANBIT")).Text.En {
+	// The reload and the fragment's focus land some time after the key press: wait for them
+	// (up to 5 s) before judging.
+	want := Summarize(catalogSeries(t, "HANBIT")).Text.En
+	var f browsertest.Focused
+	var text string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		f, _ = browsertest.ActiveElement(fresh)
+		text, _, _ = browsertest.LiveText(fresh, "status")
+		if (f.ID == "chart-heading" && text == want) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if f.ID != "chart-heading" || text != want {
 		t.Errorf("without JavaScript: focus on %s, summary %q; want h2#chart-heading and Hanbit's summary", f, text)
 	}
 }
