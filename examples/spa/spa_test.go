@@ -51,11 +51,22 @@ func startSPA(t *testing.T) spaSetup {
 }
 
 // waitFor polls the JavaScript condition cond in the current page until it holds.
+// A navigation while it polls (the page loading its redirect target) destroys the JavaScript
+// context the poll runs in; that is retried, not a failure.
 func waitFor(t *testing.T, ctx context.Context, what, cond string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
-		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + ' ' + document.body.innerText`))
-		t.Fatalf("waiting for %s (%s): %v\npage: %.800s", what, cond, err, page)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		gone := strings.Contains(err.Error(), "Cannot find context") || strings.Contains(err.Error(), "context was destroyed")
+		if !gone || time.Now().After(deadline) {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + ' ' + document.body.innerText`))
+			t.Fatalf("waiting for %s (%s): %v\npage: %.800s", what, cond, err, page)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
