@@ -187,8 +187,8 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
 	svc := auth.NewService(auth.Config{
 		Store:           timed,
-		Access:          accessTokens{issuer},
-		Refresh:         refreshTokens{secrets},
+		Access:          tokens.AccessAdapter{Issuer: issuer},
+		Refresh:         tokens.RefreshAdapter{Secrets: secrets},
 		Identities:      idp,
 		SDK:             idp,
 		Unlinker:        idp,
@@ -269,29 +269,3 @@ func KeyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Du
 		log.Info("signing key rotated", "old_kid", old, "new_kid", issuer.SigningKeyID())
 	}
 }
-
-// accessTokens adapts the tokens issuer to the domain.
-type accessTokens struct{ i *tokens.Issuer }
-
-func (a accessTokens) SignAccess(userID, sessionID string) (string, time.Time, error) {
-	return a.i.Sign(tokens.AccessClaims{Subject: userID, SessionID: sessionID})
-}
-
-func (a accessTokens) VerifyAccess(token string) (auth.AccessClaims, error) {
-	c, err := a.i.Verify(token)
-	if err != nil {
-		return auth.AccessClaims{}, err
-	}
-	return auth.AccessClaims{
-		Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject, SessionID: c.SessionID,
-		ID: c.ID, IssuedAt: c.IssuedAt, Expiry: c.Expiry,
-	}, nil
-}
-
-// refreshTokens adapts the tokens package's refresh-token functions to the domain.
-type refreshTokens struct{ s *tokens.Secrets }
-
-func (refreshTokens) NewRefresh() (string, error)        { return tokens.NewRefreshToken() }
-func (refreshTokens) HashRefresh(t string) []byte        { return tokens.HashRefresh(t) }
-func (r refreshTokens) RefreshSuccessor(t string) string { return r.s.RefreshSuccessor(t) }
-func (refreshTokens) ValidRefreshFormat(t string) bool   { return tokens.ValidRefreshFormat(t) }

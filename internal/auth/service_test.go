@@ -41,30 +41,6 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// accessTokens adapts the tokens issuer to the domain, as the server's main does.
-type accessTokens struct{ i *tokens.Issuer }
-
-func (a accessTokens) SignAccess(userID, sessionID string) (string, time.Time, error) {
-	return a.i.Sign(tokens.AccessClaims{Subject: userID, SessionID: sessionID})
-}
-
-func (a accessTokens) VerifyAccess(token string) (auth.AccessClaims, error) {
-	c, err := a.i.Verify(token)
-	if err != nil {
-		return auth.AccessClaims{}, err
-	}
-	return auth.AccessClaims{Issuer: c.Issuer, Audience: c.Audience, Subject: c.Subject, SessionID: c.SessionID,
-		ID: c.ID, IssuedAt: c.IssuedAt, Expiry: c.Expiry}, nil
-}
-
-// refreshTokens adapts the tokens package's refresh tokens to the domain.
-type refreshTokens struct{ s *tokens.Secrets }
-
-func (refreshTokens) NewRefresh() (string, error)        { return tokens.NewRefreshToken() }
-func (refreshTokens) HashRefresh(t string) []byte        { return tokens.HashRefresh(t) }
-func (r refreshTokens) RefreshSuccessor(t string) string { return r.s.RefreshSuccessor(t) }
-func (refreshTokens) ValidRefreshFormat(t string) bool   { return tokens.ValidRefreshFormat(t) }
-
 // provider is an identity provider that knows its users by code (the code flow) and by access
 // token (the SDK flow), and records unlinks.
 type provider struct {
@@ -144,7 +120,7 @@ func newFixture(t *testing.T, change func(*auth.Config)) *fixture {
 		"code-hostile": {Provider: auth.ProviderKakao, Subject: "4444", Nickname: "evil\u202Etxt.exe\x00",
 			Email: "not-an-email", EmailVerified: true, ProfileImageURL: "javascript:alert(1)"},
 	}}
-	cfg := auth.Config{Store: db, Access: accessTokens{issuer}, Refresh: refreshTokens{secrets}, Identities: idp,
+	cfg := auth.Config{Store: db, Access: tokens.AccessAdapter{Issuer: issuer}, Refresh: tokens.RefreshAdapter{Secrets: secrets}, Identities: idp,
 		SDK: idp, Unlinker: idp, RefreshTTL: refreshTTL, RefreshGrace: grace, Now: c.Now}
 	if change != nil {
 		change(&cfg)

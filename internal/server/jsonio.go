@@ -40,22 +40,21 @@ func hasBody(r *http.Request) bool {
 
 // bodyError is the answer to a body that could not be read: 413 past the size limit (a body
 // without Content-Length is cut by http.MaxBytesReader), else 400.
-func bodyError(err error) error {
+func bodyError(err error) error { return readError(err, "cannot read body") }
+
+// readError is 413 for a body cut at the size limit, else 400 with msg.
+func readError(err error, msg string) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return &auth.Error{Code: codeTooLarge, Err: err}
 	}
-	return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "cannot read body", Err: err}
+	return &auth.Error{Code: auth.ECodeInvalidRequest, Message: msg, Err: err}
 }
 
 // parseForm parses a form body (and the query): 413 past the size limit, 400 for a bad form.
 func parseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &auth.Error{Code: codeTooLarge, Err: err}
-		}
-		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "bad form", Err: err}
+		return readError(err, "bad form")
 	}
 	return nil
 }

@@ -55,6 +55,9 @@ func (s *Server) clientIP(r *http.Request) string {
 // client. Whatever a client put further left is never reached, so it cannot prepend a spoofed
 // address. A malformed entry on the way falls back to the peer.
 func clientAddr(r *http.Request, trusted []netip.Prefix) string {
+	if len(trusted) == 0 {
+		return peerHost(r.RemoteAddr) // no proxies configured: the common case, no parsing
+	}
 	peer, ok := peerAddr(r.RemoteAddr)
 	if !ok {
 		return peerHost(r.RemoteAddr)

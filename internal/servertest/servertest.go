@@ -248,18 +248,11 @@ func PostJSON(t testing.TB, c *http.Client, u string, body any, hdr map[string]s
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest("POST", u, rd)
+	ct := ""
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ct = "application/json"
 	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	r, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return send(t, c, "POST", u, ct, hdr, rd)
 }
 
 // GetJSON gets u, with a Bearer token when one is given, and decodes the JSON answer.
@@ -295,9 +288,23 @@ func Decode(t testing.TB, r *http.Response) map[string]any {
 // Do sends a request with headers and a raw body ("" for none).
 func Do(t testing.TB, c *http.Client, method, u string, hdr map[string]string, body string) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest(method, u, strings.NewReader(body))
-	if body == "" {
-		req, _ = http.NewRequest(method, u, nil)
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	return send(t, c, method, u, "", hdr, rd)
+}
+
+// send sends a request with an optional Content-Type and headers (hdr wins), failing the test
+// on a transport error.
+func send(t testing.TB, c *http.Client, method, u, contentType string, hdr map[string]string, body io.Reader) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)
