@@ -46,12 +46,14 @@ type DeleteResult struct {
 	Unlinked bool
 	// UnlinkErr is the unlink failure, for logs.
 	UnlinkErr error
+	// Queued is true when the failed unlink has been queued in the outbox for retries.
+	Queued bool
 }
 
 // DeleteAccount deletes a user here first (user, identities, sessions and refresh tokens in one
 // transaction), then unlinks them at Kakao. A failed unlink does not undo the local deletion: it
-// is logged and audited ("kakao_unlink_failed") and reported in the result. There is no outbox
-// that retries the unlink yet.
+// is logged and audited ("kakao_unlink_failed") and reported in the result, and with an Outbox
+// the unlink is queued there and retried until Kakao answers (Queued).
 func (s *Service) DeleteAccount(ctx context.Context, userID, sessionID, ip string) (DeleteResult, error) {
 	u, err := s.cfg.Store.User(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
@@ -79,7 +81,7 @@ func (s *Service) DeleteAccount(ctx context.Context, userID, sessionID, ip strin
 			slog.String("user_id", userID), slog.String("kakao_id", u.KakaoID), slog.Any("err", err))
 		s.audit(ctx, AuditEvent{Time: s.cfg.Now().UTC(), Type: "kakao_unlink_failed", UserID: userID, IP: ip,
 			Detail: "kakao_id=" + u.KakaoID + " code=" + ErrorCode(err)})
-		return DeleteResult{Unlinked: false, UnlinkErr: err}, nil
+		return DeleteResult{Unlinked: false, UnlinkErr: err, Queued: s.queueUnlink(ctx, userID, u.KakaoID)}, nil
 	}
 	return DeleteResult{Unlinked: true}, nil
 }

@@ -66,6 +66,11 @@ type Config struct {
 	Unlinker Unlinker
 	// Authorizer starts and ends the browser flow at Kakao; nil turns that flow off.
 	Authorizer Authorizer
+	// Outbox, when set, takes the work that must survive a failure: the retried Kakao unlink of
+	// a deleted account and the unlink webhook's deletion (internal/events does it).
+	Outbox Outbox
+	// OnOutbox, when set, is called after work was queued (it wakes the worker).
+	OnOutbox func()
 	// RefreshTTL is a session's absolute lifetime; rotation never extends it.
 	RefreshTTL time.Duration
 	// RefreshGrace is how long a rotated refresh token still answers its successor.

@@ -80,6 +80,9 @@ func (db *DB) SetUserDisabled(ctx context.Context, id string, at time.Time) erro
 		if tag.RowsAffected() == 0 {
 			return auth.ErrNotFound
 		}
+		if err := db.disabledEvent(ctx, tx, id, at); err != nil {
+			return err
+		}
 		if at.IsZero() {
 			return nil
 		}

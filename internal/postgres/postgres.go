@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -57,6 +58,8 @@ type Options struct {
 type DB struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+
+	eventTargets atomic.Pointer[[]auth.EventTarget] // the outbox's event URLs (outbox.go); nil: off
 }
 
 var _ auth.Store = (*DB)(nil)

@@ -107,7 +107,10 @@ func (db *DB) LoginUser(ctx context.Context, p auth.Profile, sess auth.Session, 
 			return err
 		}
 		sess.UserID = u.ID
-		return insertSession(ctx, tx, sess, rt)
+		if err := insertSession(ctx, tx, sess, rt); err != nil {
+			return err
+		}
+		return db.loginEvents(ctx, tx, u, created, sess, now)
 	})
 	if err != nil {
 		return auth.User{}, false, fmt.Errorf("postgres: login user: %w", err)
@@ -455,6 +458,9 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID string, now t
 		return auth.ErrNotFound
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := db.revokedEvents(ctx, tx, userID, sessionID, micro(now)); err != nil {
+			return err
+		}
 		return revokeSession(ctx, tx, userID, sessionID, micro(now))
 	})
 	if errors.Is(err, auth.ErrNotFound) {
@@ -476,6 +482,9 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 	now = micro(now)
 	var active int
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := db.revokedEvents(ctx, tx, userID, "", now); err != nil {
+			return err
+		}
 		var err error
 		active, err = revokeUserSessions(ctx, tx, userID, now)
 		return err
@@ -670,6 +679,9 @@ func (db *DB) DeleteUser(ctx context.Context, userID string) error {
 	if !storable(userID) {
 		return auth.ErrNotFound
 	}
+	if db.targets() != nil {
+		return db.deleteUserEvents(ctx, userID)
+	}
 	return db.execOne(ctx, "delete user", `DELETE FROM users WHERE id = $1`, userID)
 }
 
@@ -679,6 +691,9 @@ func (db *DB) DeleteUser(ctx context.Context, userID string) error {
 func (db *DB) DeleteUserByIdentity(ctx context.Context, provider, subject string) (string, error) {
 	if !storable(provider, subject) {
 		return "", auth.ErrNotFound
+	}
+	if db.targets() != nil {
+		return db.deleteByIdentityEvents(ctx, provider, subject)
 	}
 	var userID string
 	err := db.pool.QueryRow(ctx, `DELETE FROM users WHERE id =

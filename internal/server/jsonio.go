@@ -82,36 +82,10 @@ func decodeJSON(r *http.Request, dst any) error {
 	return nil
 }
 
-type userJSON struct {
-	ID              string    `json:"id"`
-	KakaoID         *string   `json:"kakao_id"`
-	Nickname        *string   `json:"nickname"`
-	Email           *string   `json:"email"`
-	EmailVerified   *bool     `json:"email_verified"`
-	ProfileImageURL *string   `json:"profile_image_url"`
-	CreatedAt       time.Time `json:"created_at"`
-	LastLoginAt     time.Time `json:"last_login_at"`
-}
+// userJSON is a user as every answer shows it (shared with the events, internal/auth).
+type userJSON = auth.UserJSON
 
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func userOut(u auth.User) userJSON {
-	out := userJSON{
-		ID: u.ID, KakaoID: nullable(u.KakaoID), Nickname: nullable(u.Nickname), Email: nullable(u.Email),
-		ProfileImageURL: nullable(u.ProfileImageURL),
-		CreatedAt:       u.CreatedAt.UTC().Truncate(time.Second), LastLoginAt: u.LastLoginAt.UTC().Truncate(time.Second),
-	}
-	if u.Email != "" {
-		v := u.EmailVerified
-		out.EmailVerified = &v
-	}
-	return out
-}
+func userOut(u auth.User) userJSON { return auth.UserView(u) }
 
 type tokenJSON struct {
 	Access           string `json:"access"`

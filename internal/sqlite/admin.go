@@ -84,6 +84,9 @@ func (db *DB) SetUserDisabled(ctx context.Context, id string, at time.Time) erro
 		}
 		return auth.ErrNotFound
 	}
+	if err := db.disabledEvent(ctx, tx, id, at); err != nil {
+		return fmt.Errorf("sqlite: set user disabled: %w", err)
+	}
 	if !at.IsZero() {
 		if err := revokeUserSessions(ctx, tx, id, at.UnixNano()); err != nil {
 			return fmt.Errorf("sqlite: set user disabled: revoke: %w", err)

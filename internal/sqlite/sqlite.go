@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -69,6 +70,8 @@ type DB struct {
 	closing    chan struct{}
 	writerDone chan struct{}
 	closeOnce  sync.Once
+
+	eventTargets atomic.Pointer[[]auth.EventTarget] // the outbox's event URLs (outbox.go); nil: off
 }
 
 var _ auth.Store = (*DB)(nil)

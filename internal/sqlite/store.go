@@ -238,6 +238,9 @@ func (db *DB) loginUser(ctx context.Context, tx *sql.Tx, p auth.Profile, sess au
 	if err := insertSession(ctx, tx, db, sess, rt); err != nil {
 		return auth.User{}, false, fmt.Errorf("sqlite: login user: %w", err)
 	}
+	if err := db.loginEvents(ctx, tx, u, created, sess, now); err != nil {
+		return auth.User{}, false, fmt.Errorf("sqlite: login user: %w", err)
+	}
 	return u, created, nil
 }
 
@@ -465,6 +468,9 @@ func (db *DB) RevokeSession(ctx context.Context, userID, sessionID string, now t
 		return fmt.Errorf("sqlite: revoke session: %w", err)
 	}
 	defer tx.Rollback()
+	if err := db.revokedEvents(ctx, tx, userID, sessionID, now); err != nil {
+		return fmt.Errorf("sqlite: revoke session: %w", err)
+	}
 	ok, err := revokeSessionOf(ctx, tx, db, userID, sessionID, now.UnixNano())
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
@@ -490,6 +496,9 @@ func (db *DB) RevokeUserSessions(ctx context.Context, userID string, now time.Ti
 	var active int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions
 		WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?`, userID, n).Scan(&active); err != nil {
+		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
+	}
+	if err := db.revokedEvents(ctx, tx, userID, "", now); err != nil {
 		return 0, fmt.Errorf("sqlite: revoke user sessions: %w", err)
 	}
 	if err := revokeUserSessions(ctx, tx, userID, n); err != nil {
@@ -668,6 +677,9 @@ func (db *DB) AuditEvents(ctx context.Context, userID string, limit int) ([]auth
 func (db *DB) DeleteUser(ctx context.Context, userID string) error {
 	var n int64
 	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.userEvent(ctx, tx, auth.EventUserDeleted, userID, db.now()); err != nil {
+			return fmt.Errorf("sqlite: delete user: %w", err)
+		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
 		if err != nil {
 			return fmt.Errorf("sqlite: delete user: %w", err)
@@ -693,6 +705,9 @@ func (db *DB) DeleteUser(ctx context.Context, userID string) error {
 func (db *DB) DeleteUserByIdentity(ctx context.Context, provider, subject string) (string, error) {
 	var userID string
 	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := db.deletedByIdentityEvent(ctx, tx, provider, subject, db.now()); err != nil {
+			return fmt.Errorf("sqlite: delete user by identity: %w", err)
+		}
 		err := tx.QueryRowContext(ctx, `DELETE FROM users WHERE id =
 			(SELECT user_id FROM identities WHERE provider = ? AND subject = ?) RETURNING id`,
 			provider, subject).Scan(&userID)
