@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/events"
 	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/postgres"
@@ -81,6 +82,20 @@ type Config struct {
 	// KakaoHTTPClient, when set, carries the calls to Kakao (its transport is wrapped by the
 	// metrics); default a client of its own.
 	KakaoHTTPClient *http.Client
+
+	// Events (internal/events): the URLs that receive service events (KAKAOAUTH_EVENTS_URL)
+	// and the whsec_ secret that signs them (KAKAOAUTH_EVENTS_SECRET).
+	EventTargets []auth.EventTarget
+	EventsSecret string
+	// Events tunes the outbox worker (attempts, backoff, poll); its Store, Secret, Do, Now,
+	// Logger and Metrics are set by the wiring.
+	Events events.Config
+	// EventsManual leaves the outbox worker stopped: the caller runs App.Events (tests drive it
+	// with RunOnce and Drain).
+	EventsManual bool
+	// WebhookAnswerWithin bounds how long Kakao's unlink webhook waits for its work to be
+	// queued before it answers 200 anyway (default 2s; Kakao wants an answer within 3s).
+	WebhookAnswerWithin time.Duration
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -97,6 +112,8 @@ type App struct {
 	Service *auth.Service
 	Server  *server.Server
 	Kakao   *kakao.Client
+	// Events delivers the outbox (nil when the store has none); started unless EventsManual.
+	Events *events.Worker
 }
 
 // IsPostgresURL reports whether a KAKAOAUTH_DATABASE_URL names a PostgreSQL database.
@@ -185,7 +202,16 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
-	svc := auth.NewService(auth.Config{
+	var svc *auth.Service
+	worker, outbox, err := newWorker(cfg, store, m, func(ctx context.Context, it auth.OutboxItem) error {
+		return svc.DoOutboxItem(ctx, it)
+	})
+	if err != nil {
+		return nil, err
+	}
+	svc = auth.NewService(auth.Config{
+		Outbox:          outbox,
+		OnOutbox:        notifier(worker),
 		Store:           timed,
 		Access:          tokens.AccessAdapter{Issuer: issuer},
 		Refresh:         tokens.RefreshAdapter{Secrets: secrets},
@@ -216,7 +242,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		},
 		RateLimit:        cfg.RateLimit,
 		TrustedProxies:   cfg.TrustedProxies,
-		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
+		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID, AnswerWithin: cfg.WebhookAnswerWithin},
 		AdminTokenSHA256: cfg.AdminTokenSHA256,
 		CanonicalHost:    cfg.CanonicalHost,
 		Logger:           log,
@@ -231,11 +257,17 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			return store.Ping(ctx)
 		},
 	})
-	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc}, nil
+	if worker != nil && !cfg.EventsManual {
+		worker.Start()
+	}
+	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc, Events: worker}, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close stops the outbox worker (waiting for the attempts in flight) and releases the store.
+func (a *App) Close() error {
+	a.StopEvents()
+	return a.Store.Close()
+}
 
 // MaintainKeys reloads the signing keys every reload (replicas sharing a database pick up each
 // other's rotations and `kakaoauth keys rotate`) and replaces the signing key once it is rotation

@@ -100,6 +100,9 @@ type Config struct {
 type UnlinkWebhookConfig struct {
 	AdminKey string // KAKAOAUTH_KAKAO_ADMIN_KEY: the request's Authorization is "KakaoAK <AdminKey>"
 	AppID    int64  // KAKAOAUTH_KAKAO_APP_ID: the request's app_id
+	// AnswerWithin bounds the wait for the webhook's work to be queued: past it the webhook
+	// answers 200 and the queueing goes on (checklist case 71). Default 2s.
+	AnswerWithin time.Duration
 }
 
 // Server serves the HTTP API and pages.

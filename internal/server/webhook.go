@@ -74,13 +74,13 @@ func (s *Server) handleUnlinkWebhook(w http.ResponseWriter, r *http.Request) {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "unlink webhook with an unknown referrer_type; deleting the user anyway",
 			slog.String("referrer_type", clip(reason, 64)), slog.String("kakao_id", userID))
 	}
-	deleted, err := s.cfg.Service.UnlinkedAtProvider(r.Context(), auth.ProviderKakao, userID, reason)
+	queued, answered, err := s.queueUnlinkWebhook(r.Context(), userID, reason)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "kakao unlink webhook", slog.String("kakao_id", userID),
-		slog.String("referrer_type", clip(reason, 64)), slog.Bool("deleted", deleted))
+		slog.String("referrer_type", clip(reason, 64)), slog.Bool("queued", queued), slog.Bool("answered_first", answered))
 	w.Header()["Cache-Control"] = hdrNoStore
 	w.WriteHeader(http.StatusOK)
 }

@@ -47,6 +47,7 @@ func TestWebhook_67_Auth(t *testing.T) {
 	if r := s.Webhook(t, "POST", adminKeyAuth+" ", servertest.HookParams(user, "UNLINK_FROM_APPS")); r.StatusCode != 200 {
 		t.Errorf("key with trailing whitespace: %d", r.StatusCode)
 	}
+	s.DrainOutbox(t) // the deletion is the outbox worker's
 	if got := s.MeStatus(t, access); got != 401 {
 		t.Errorf("user after the valid webhook: /auth/me %d", got)
 	}
@@ -83,6 +84,7 @@ func TestWebhook_69_Variants(t *testing.T) {
 				if r := s.Webhook(t, method, adminKeyAuth, servertest.HookParams(next, typ)); r.StatusCode != 200 {
 					t.Fatalf("webhook: %d", r.StatusCode)
 				}
+				s.DrainOutbox(t)
 				if got := s.MeStatus(t, access); got != 401 {
 					t.Errorf("/auth/me after unlink: %d, want 401", got)
 				}
@@ -140,6 +142,7 @@ func TestWebhook_70_Duplicate(t *testing.T) {
 			t.Errorf("delivery %d: %d", i, st)
 		}
 	}
+	s.DrainOutbox(t)
 	if got := s.MeStatus(t, access); got != 401 {
 		t.Errorf("/auth/me after unlink: %d", got)
 	}
@@ -161,6 +164,7 @@ func TestWebhook_EmulatorUnlink(t *testing.T) {
 	if err := s.Emulator.UnlinkFromKakao(context.Background(), user, kakaotest.ReferrerAccountDelete); err != nil {
 		t.Fatalf("emulator unlink (our webhook must answer 200): %v", err)
 	}
+	s.DrainOutbox(t)
 	if got := s.MeStatus(t, access); got != 401 {
 		t.Errorf("/auth/me after unlink: %d", got)
 	}

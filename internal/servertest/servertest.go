@@ -507,6 +507,20 @@ func (d *Target) RefreshStatus(t testing.TB, refresh string) (int, any) {
 	return r.StatusCode, b["error"]
 }
 
+// DrainOutbox delivers everything due in the outbox now (events, Kakao unlinks, the unlink
+// webhook's deletions), as the worker would; it returns how many items it attempted.
+func (s *Server) DrainOutbox(t testing.TB) int {
+	t.Helper()
+	if s.App.Events == nil {
+		return 0
+	}
+	n, err := s.App.Events.Drain(context.Background(), 0)
+	if err != nil {
+		t.Fatalf("drain the outbox: %v", err)
+	}
+	return n
+}
+
 // Webhook calls the unlink webhook; params go in the query (GET) or a form body (POST).
 func (d *Target) Webhook(t testing.TB, method, authz string, params url.Values) *http.Response {
 	t.Helper()
