@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
+	"github.com/kakaoauth/kakaoauth/internal/events"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 )
 
@@ -101,6 +102,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of tokens, sessions and cookies; default time.Now.
 	Now func() time.Time
+
+	// Events are the service events (user.created, …, session.revoked) POSTed to the
+	// service, signed; default off (README: Events).
+	Events Events
+}
+
+// Events configures the service events: a durable outbox in the Store, delivered at least once
+// by a worker that New starts and Server.Close stops.
+type Events struct {
+	// URL is KAKAOAUTH_EVENTS_URL: URLs separated by spaces, each optionally followed by
+	// #type,type (the event types it wants; none: all). Empty: no events.
+	URL string
+	// Secret is KAKAOAUTH_EVENTS_SECRET, "whsec_" and base64: the Standard Webhooks signing
+	// secret. Required with URL.
+	Secret string
 }
 
 // Kakao is the Kakao app of a Server (Kakao Developers → 내 애플리케이션).
@@ -272,6 +288,13 @@ func (c Config) app() (app.Config, error) {
 	}
 	proxies, err := server.ParseTrustedProxies(c.TrustedProxies)
 	check("TrustedProxies", err)
+	eventTargets, err := events.ParseTargets(c.Events.URL)
+	check("Events.URL", err)
+	if len(eventTargets) > 0 {
+		if _, err := events.NewSigner(c.Events.Secret); err != nil {
+			bad("Events.Secret", "%v", err)
+		}
+	}
 	adminToken, err := hex.DecodeString(c.AdminTokenSHA256)
 	if err != nil || (len(adminToken) != 0 && len(adminToken) != sha256.Size) {
 		bad("AdminTokenSHA256", "want the 64 hex digits of a SHA-256 (sha256sum of the token), got %d characters", len(c.AdminTokenSHA256))
@@ -292,6 +315,7 @@ func (c Config) app() (app.Config, error) {
 		CookiePath:  c.CookiePath,
 		ServiceName: c.ServiceName, RateLimit: rl, TrustedProxies: proxies, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
 		Version: c.Version, Logger: c.Logger, Now: c.Now, AdminTokenSHA256: adminToken,
+		EventTargets: eventTargets, EventsSecret: c.Events.Secret,
 	}, nil
 }
 

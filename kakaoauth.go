@@ -91,6 +91,14 @@ func New(ctx context.Context, cfg Config, store *Store) (*Server, error) {
 	return &Server{app: a, rotation: max(cfg.KeyRotation, 0), reload: cfg.KeyReload, cfg: cfg}, nil
 }
 
+// Close stops the events worker (waiting for the deliveries in flight; what is pending stays in
+// the Store for the next start). Call it once the Server no longer serves, before closing the
+// Store.
+func (s *Server) Close() error {
+	s.app.StopEvents()
+	return nil
+}
+
 // ServeHTTP serves the API, the pages and the well-known documents.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.app.Server.ServeHTTP(w, r) }
 

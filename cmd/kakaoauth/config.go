@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth"
+	"github.com/kakaoauth/kakaoauth/internal/events"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
@@ -64,7 +65,9 @@ type config struct {
 	TLSReload       time.Duration // how often the certificate files are checked for a change
 	// AdminTokenSHA256 is the hex SHA-256 of the admin API's token; "": no admin API.
 	AdminTokenSHA256 string
-	dev              bool // `kakaoauth dev`
+	EventsURL        string // KAKAOAUTH_EVENTS_URL: where service events go (events.ParseTargets)
+	EventsSecret     string // KAKAOAUTH_EVENTS_SECRET: their whsec_ signing secret
+	dev              bool   // `kakaoauth dev`
 }
 
 // setting is one variable: its defaults, its line in the README and how it is read. The
@@ -283,6 +286,25 @@ var settings = []setting{
 		},
 	},
 	{
+		Name:    "KAKAOAUTH_EVENTS_URL",
+		Meaning: "Service events (`user.created`, `user.updated`, `user.deleted`, `user.disabled`, `user.enabled`, `session.created`, `session.revoked`) are POSTed, signed, to these URLs: separated by spaces, each optionally followed by `#type,type` for the types it wants (README: Events). Unset: no events.",
+		Parse: func(v string, c *config) error {
+			c.EventsURL = v
+			_, err := events.ParseTargets(v)
+			return err
+		},
+	},
+	{
+		Name:     "KAKAOAUTH_EVENTS_SECRET",
+		Meaning:  "Signs the events (Standard Webhooks): `whsec_` and base64 of random bytes, e.g. `whsec_$(head -c 32 /dev/urandom | base64)`. Required with `KAKAOAUTH_EVENTS_URL`.",
+		Verbatim: true,
+		Parse: func(v string, c *config) error {
+			c.EventsSecret = v
+			_, err := events.NewSigner(v)
+			return err
+		},
+	},
+	{
 		Name: "KAKAOAUTH_SERVICE_NAME", Default: "kakaoauth", DevDefault: "kakaoauth",
 		Meaning: "Name shown in page titles.",
 		Parse:   func(v string, c *config) error { c.ServiceName = v; return nil },
@@ -385,6 +407,9 @@ func loadConfig(getenv func(string) string, dev bool) (config, error) {
 		errs = append(errs, "KAKAOAUTH_COOKIE_SAMESITE: "+err.Error())
 	}
 	errs = append(errs, c.checkTLS()...)
+	if c.EventsURL != "" && c.EventsSecret == "" {
+		errs = append(errs, "KAKAOAUTH_EVENTS_SECRET: required with KAKAOAUTH_EVENTS_URL (whsec_ and base64, e.g. whsec_$(head -c 32 /dev/urandom | base64))")
+	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
@@ -734,6 +759,7 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 		ServiceName: c.ServiceName, TrustedProxies: c.TrustedProxies,
 		RateLimit:    kakaoauth.RateLimit{Burst: c.RateLimit.Burst, Per: c.RateLimit.Per, Off: c.RateLimit == (server.RateLimit{})},
 		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: binaryVersion(), Logger: log,
+		Events: kakaoauth.Events{URL: c.EventsURL, Secret: c.EventsSecret},
 	}
 }
 

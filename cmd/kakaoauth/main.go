@@ -5,6 +5,7 @@
 //	kakaoauth emulator   the Kakao emulator alone
 //	kakaoauth migrate    apply database migrations and exit
 //	kakaoauth keys       list or rotate the signing keys
+//	kakaoauth events     list the outbox, or retry failed deliveries
 //	kakaoauth bench      drive a running server with load
 //	kakaoauth version    print the version
 //
@@ -99,6 +100,7 @@ commands:
   keys      list the signing keys, or rotate them now (keys rotate -drop-old after a leak)
   users     list, find, show, disable, enable or delete users (-json for scripts)
   sessions  list a user's sessions, or revoke one
+  events    list the outbox (service events, Kakao unlinks), or retry failed items
   backup    copy the SQLite database to a file while the server runs
   restore   check a backup and put it in place of the database (server stopped)
   bench     drive a running server (and its emulator) with load: login, me, refresh
@@ -130,6 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUsers(ctx, rest, getenv, stdout, stderr)
 	case "sessions":
 		return runSessions(ctx, rest, getenv, stdout, stderr)
+	case "events":
+		return runEvents(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "restore":

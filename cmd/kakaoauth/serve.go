@@ -74,6 +74,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
+	defer handler.Close() // the events worker, before the store
 
 	mainSrv := mainServer(handler, log)
 	if certs != nil {
