@@ -59,14 +59,12 @@ func testEventsCommands(t *testing.T, db string) {
 	}
 	ob := store.(auth.Outbox)
 	now := time.Now().Add(-time.Minute)
-
 	for i := range 3 {
-		id, err := ob.Enqueue(ctx, auth.OutboxItem{Kind: auth.KindEvent, EventID: fmt.Sprintf("msg_%d", i), EventType: auth.EventUserCreated,
+		_, err := ob.Enqueue(ctx, auth.OutboxItem{Kind: auth.KindEvent, EventID: fmt.Sprintf("msg_%d", i), EventType: auth.EventUserCreated,
 			Target: "https://svc.example/hook", Payload: []byte(`{}`), CreatedAt: now})
 		if err != nil {
 			t.Fatal(err)
 		}
-
 	}
 	claimed, err := ob.ClaimOutbox(ctx, now, time.Minute, 2)
 	if err != nil || len(claimed) != 2 {
