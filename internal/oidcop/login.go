@@ -18,7 +18,7 @@ import (
 
 // ContinuePath is where an authorization request goes on after /oauth2/authorize (and after a
 // Kakao sign-in): the server's browser flow accepts return_to values that start with it.
-const ContinuePath = "/oauth2/continue?id="
+const ContinuePath = "/auth/oidc/continue?id="
 
 func (p *Provider) continueURL(id string) string {
 	return p.cfg.BasePath + ContinuePath + url.QueryEscape(id)
@@ -191,7 +191,7 @@ func (p *Provider) consentCSRF(sid, id string) string {
 
 func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, c auth.OIDCClient, a *authRequest, sid string) {
 	p.cfg.Pages.Consent(w, r, http.StatusOK, web.ConsentPage{
-		ClientName: c.Name, Scopes: a.Scopes, ActionURL: p.cfg.BasePath + "/oauth2/consent",
+		ClientName: c.Name, Scopes: a.Scopes, ActionURL: p.cfg.BasePath + "/auth/oidc/consent",
 		RequestID: a.ID, CSRF: p.consentCSRF(sid, a.ID),
 	})
 }
@@ -246,7 +246,7 @@ func (p *Provider) ConnectedApps(r *http.Request, userID, sid string) ([]web.Con
 	out := make([]web.ConnectedApp, 0, len(list))
 	for _, c := range list {
 		out = append(out, web.ConnectedApp{ClientID: c.ClientID, Name: c.ClientName, Scopes: c.Scopes, Since: c.CreatedAt,
-			RevokeURL: p.cfg.BasePath + "/oauth2/apps/revoke", CSRF: p.AppsCSRF(sid)})
+			RevokeURL: p.cfg.BasePath + "/auth/oidc/apps/revoke", CSRF: p.AppsCSRF(sid)})
 	}
 	return out, nil
 }

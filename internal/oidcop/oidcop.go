@@ -7,7 +7,7 @@
 //
 // Routes (under the server's base path): /oauth2/authorize, /oauth2/token, /oauth2/userinfo,
 // /oauth2/revoke, /oauth2/introspect, /oauth2/end_session, /oauth2/keys (JWKS),
-// /oauth2/continue and /oauth2/consent (the person's side), /oauth2/apps/revoke ("연결된 앱"),
+// /auth/oidc/continue and /auth/oidc/consent (the person's side), /auth/oidc/apps/revoke ("연결된 앱"),
 // and the discovery documents at /.well-known/openid-configuration and
 // /.well-known/oauth-authorization-server.
 package oidcop
@@ -185,9 +185,9 @@ func (p *Provider) routes() {
 	mux.Handle("POST "+base+"/oauth2/revoke", api(opH))
 	mux.Handle("POST "+base+"/oauth2/introspect", api(opH))
 	mux.Handle("GET "+base+"/oauth2/keys", api(opH))
-	mux.HandleFunc("GET "+base+"/oauth2/continue", p.handleContinue)
-	mux.HandleFunc("POST "+base+"/oauth2/consent", p.handleConsent)
-	mux.HandleFunc("POST "+base+"/oauth2/apps/revoke", p.handleAppRevoke)
+	mux.HandleFunc("GET "+base+"/auth/oidc/continue", p.handleContinue)
+	mux.HandleFunc("POST "+base+"/auth/oidc/consent", p.handleConsent)
+	mux.HandleFunc("POST "+base+"/auth/oidc/apps/revoke", p.handleAppRevoke)
 	mux.HandleFunc("GET "+base+"/.well-known/openid-configuration", p.handleDiscovery)
 	mux.HandleFunc("GET "+base+"/.well-known/oauth-authorization-server", p.handleDiscovery)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -350,7 +350,21 @@ func (s storage) grantOf(ctx context.Context, tokenID, subject string) (auth.OID
 
 func (s storage) RevokeToken(ctx context.Context, token, userID, clientID string) *oidc.Error {
 	var sid string
-	if userID != "" { // an access token, decrypted to its id
+	switch {
+	case tokens.ValidRefreshFormat(token): // a refresh token (GetRefreshTokenInfo keeps it as its id)
+		sess, err := s.p.cfg.Store.SessionByRefresh(ctx, tokens.HashRefresh(token))
+		if err != nil {
+			return revokeErr(storeErr(err))
+		}
+		g, _, err := s.p.cfg.Store.Grant(ctx, sess.ID)
+		if err != nil {
+			return revokeErr(storeErr(err))
+		}
+		if g.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+		sid = sess.ID
+	case strings.HasPrefix(token, accessTokenIDPrefix) && userID != "": // an access token, decrypted to its id
 		g, err := s.grantOf(ctx, token, userID)
 		if err != nil {
 			return revokeErr(err)
@@ -359,22 +373,8 @@ func (s storage) RevokeToken(ctx context.Context, token, userID, clientID string
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 		}
 		sid = g.SessionID
-	} else {
-		if !tokens.ValidRefreshFormat(token) {
-			return nil // RFC 7009 §2.2: an invalid token is not an error
-		}
-		sess, err := s.p.cfg.Store.SessionByRefresh(ctx, tokens.HashRefresh(token))
-		if err != nil {
-			return revokeErr(err)
-		}
-		g, _, err := s.p.cfg.Store.Grant(ctx, sess.ID)
-		if err != nil {
-			return revokeErr(err)
-		}
-		if g.ClientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
-		}
-		sid = sess.ID
+	default:
+		return nil // RFC 7009 §2.2: an invalid or unknown token is not an error
 	}
 	// Revoking either token ends the grant: its refresh tokens and its access tokens.
 	if err := s.p.cfg.Store.RevokeSession(ctx, "", sid, s.now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
