@@ -97,6 +97,11 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	go handler.Run(ctx)
 
 	printBanner(stdout, cfg, emu, handler.CallbackURL())
+	if dev {
+		if err := registerDemoClient(ctx, cfg.DatabaseURL, cfg.PublicURL.String(), stdout); err != nil {
+			log.Warn("register the OpenID Connect demo client", "err", err)
+		}
+	}
 	log.Info("listening", "url", cfg.PublicURL.String(), "addr", ln.Addr().String(), "mode", modeName(dev))
 
 	if err := untilStopped(ctx, errc); err != nil {
