@@ -190,6 +190,12 @@ func (p *Provider) routes() {
 	mux.HandleFunc("POST "+base+"/auth/oidc/apps/revoke", p.handleAppRevoke)
 	mux.HandleFunc("GET "+base+"/.well-known/openid-configuration", p.handleDiscovery)
 	mux.HandleFunc("GET "+base+"/.well-known/oauth-authorization-server", p.handleDiscovery)
+	for _, path := range []string{"/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/auth/oidc/consent", "/auth/oidc/apps/revoke"} {
+		mux.HandleFunc(base+path, methodNotAllowed("POST"))
+	}
+	for _, path := range []string{"/oauth2/keys", "/auth/oidc/continue", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
+		mux.HandleFunc(base+path, methodNotAllowed("GET"))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -319,7 +325,7 @@ func (p *Provider) guardAPI(next http.Handler) http.Handler {
 		case c.status >= 500:
 			h.Set("Retry-After", "5")
 			writeOAuthErrorTo(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the service is temporarily unavailable")
-		case c.status == http.StatusUnauthorized && strings.HasSuffix(r.URL.Path, "/oauth2/userinfo"):
+		case (c.status == http.StatusUnauthorized || c.status == http.StatusForbidden) && strings.HasSuffix(r.URL.Path, "/oauth2/userinfo"):
 			h.Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeOAuthErrorTo(c, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
 		case c.status == http.StatusUnauthorized:
@@ -329,6 +335,9 @@ func (p *Provider) guardAPI(next http.Handler) http.Handler {
 			if !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 				writeOAuthErrorTo(c, http.StatusUnauthorized, "invalid_client", "client authentication failed")
 			}
+		case c.status == http.StatusBadRequest && strings.Contains(c.body.String(), `"code_verifier required"`):
+			// RFC 7636 §4.6: a missing verifier for a code with a challenge is invalid_grant.
+			writeOAuthErrorTo(c, http.StatusBadRequest, "invalid_grant", "code_verifier required")
 		}
 		c.flush(w)
 	})
@@ -354,4 +363,11 @@ func clip(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeOAuthError(w, http.StatusMethodNotAllowed, "invalid_request", "use "+allow)
+	}
 }
