@@ -76,7 +76,7 @@ func (p *Provider) handleContinue(w http.ResponseWriter, r *http.Request) {
 			authTime = sess.CreatedAt
 		}
 	}
-	fresh := signedIn && !authTime.Before(a.CreatedAt.Add(-time.Second)) // signed in for this request
+	fresh := signedIn && !authTime.Before(a.CreatedAt) // signed in after this request began
 	needLogin := !signedIn
 	if signedIn && !fresh {
 		if slices.Contains(a.Prompt, oidc.PromptLogin) {
