@@ -190,6 +190,7 @@ func (p *Provider) consentCSRF(sid, id string) string {
 }
 
 func (p *Provider) renderConsent(w http.ResponseWriter, r *http.Request, c auth.OIDCClient, a *authRequest, sid string) {
+	allowFormRedirect(w, a.RedirectURI)
 	p.cfg.Pages.Consent(w, r, http.StatusOK, web.ConsentPage{
 		ClientName: c.Name, Scopes: a.Scopes, ActionURL: p.cfg.BasePath + "/auth/oidc/consent",
 		RequestID: a.ID, CSRF: p.consentCSRF(sid, a.ID),
@@ -280,4 +281,21 @@ func errConsentRequired() *oidc.Error {
 	e := &oidc.Error{Description: "the person has not agreed yet"}
 	e.ErrorType = "consent_required"
 	return e
+}
+
+// allowFormRedirect lets the page's form end in a redirect to the client's (registered)
+// redirect URI: CSP form-action also governs where a form submission is redirected.
+func allowFormRedirect(w http.ResponseWriter, redirectURI string) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(redirectURI, " ;,'\"") {
+		return
+	}
+	src := u.Scheme + ":"
+	if u.Host != "" {
+		src = u.Scheme + "://" + u.Host
+	}
+	h := w.Header()
+	if csp := h.Get("Content-Security-Policy"); strings.Contains(csp, "form-action 'self'") {
+		h.Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+src, 1))
+	}
 }
