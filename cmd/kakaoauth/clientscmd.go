@@ -186,7 +186,7 @@ const demoClientID = "kakaoauth-dev-demo"
 
 // demoRedirectURI is the demo client's redirect URI: the address of a generic OpenID Connect
 // application run beside dev (the README's example).
-const demoRedirectURI = "http://127.0.0.1:5556/callback"
+const demoRedirectURI = "http://127.0.0.1:4180/oauth2/callback"
 
 // registerDemoClient registers (or, on a database that has it, gives a new secret to) the demo
 // client of dev and prints its credentials.
@@ -204,7 +204,7 @@ func registerDemoClient(ctx context.Context, databaseURL, issuer string, w io.Wr
 	switch _, err := st.Client(ctx, demoClientID); {
 	case errors.Is(err, auth.ErrNotFound):
 		err = st.CreateClient(ctx, auth.OIDCClient{ID: demoClientID, Name: "데모 앱 (Demo app)", SecretHash: oidcop.HashSecret(secret),
-			RedirectURIs: []string{demoRedirectURI}, PostLogoutRedirectURIs: []string{"http://127.0.0.1:5556/"}, IDTokenAlg: "RS256",
+			RedirectURIs: []string{demoRedirectURI}, PostLogoutRedirectURIs: []string{"http://127.0.0.1:4180/"}, IDTokenAlg: "RS256",
 			CreatedAt: time.Now()})
 		if err != nil {
 			return err
