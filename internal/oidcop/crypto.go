@@ -46,7 +46,7 @@ func (p *Provider) signAccess(sess auth.Session, clientID string, scopes []strin
 	var jti [16]byte
 	_, _ = rand.Read(jti[:])
 	c := accessClaims{
-		Issuer: p.cfg.Issuer, Subject: sess.UserID, Audience: p.cfg.Issuer, Expiry: exp.Unix(), IssuedAt: now.Unix(),
+		Issuer: p.cfg.Issuer, Subject: sess.UserID, Audience: p.userinfoAudience(), Expiry: exp.Unix(), IssuedAt: now.Unix(),
 		JWTID: base64.RawURLEncoding.EncodeToString(jti[:]), ClientID: clientID, Scope: strings.Join(scopes, " "),
 		SessionID: sess.ID,
 	}
@@ -103,7 +103,7 @@ func (p *Provider) verifyAccess(token string) (accessClaims, error) {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return accessClaims{}, errors.New("bad claims")
 	}
-	if c.Issuer != p.cfg.Issuer || c.Subject == "" || c.SessionID == "" || c.ClientID == "" {
+	if c.Issuer != p.cfg.Issuer || c.Audience != p.userinfoAudience() || c.Subject == "" || c.SessionID == "" || c.ClientID == "" {
 		return accessClaims{}, errors.New("wrong issuer or missing claims")
 	}
 	if !p.cfg.Now().Before(time.Unix(c.Expiry, 0).Add(leeway)) {
@@ -136,3 +136,8 @@ func (c tokenCrypto) Decrypt(s string) (string, error) {
 	}
 	return accessTokenIDPrefix + claims.SessionID + ":" + claims.Subject, nil
 }
+
+// userinfoAudience is the aud of client access tokens: the resource they are for, our UserInfo
+// endpoint (RFC 9068 §3 asks for a default resource). It is not the first-party audience, so a
+// resource server of the first-party API does not take a third-party app's token for its own.
+func (p *Provider) userinfoAudience() string { return p.cfg.Issuer + "/oauth2/userinfo" }

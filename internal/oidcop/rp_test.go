@@ -209,8 +209,13 @@ func TestOIDCRelyingPartyFlow(t *testing.T) {
 				t.Errorf("access token header = %v, want typ at+jwt, RS256", h)
 			}
 			at := jwtClaims(t, tok.AccessToken)
-			if at["client_id"] != r.id || !strings.Contains(at["scope"].(string), "openid") || at["sub"] != idt.Subject {
+			if at["client_id"] != r.id || !strings.Contains(at["scope"].(string), "openid") || at["sub"] != idt.Subject ||
+				at["aud"] != s.BaseURL+"/oauth2/userinfo" || at["jti"] == nil || at["exp"] == nil {
 				t.Errorf("access token claims = %v", at)
+			}
+			// It is not a first-party access token.
+			if resp := servertest.PostJSON(t, http.DefaultClient, s.BaseURL+"/auth/token/verify", map[string]string{"token": tok.AccessToken}, nil); resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("first-party verify of a client's access token: %d, want 401", resp.StatusCode)
 			}
 			// UserInfo: the same sub.
 			ui, err := r.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
