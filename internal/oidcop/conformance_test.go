@@ -404,11 +404,19 @@ func TestOIDC(t *testing.T) {
 		}
 	})
 
-	t.Run("oidcc-rp-initiated-logout-no-params", func(t *testing.T) {
-		resp, _ := get(t, http.DefaultClient, s.BaseURL+"/oauth2/end_session")
+	t.Run("oidcc-rp-initiated-logout-no-params/055_no_logout_without_hint", func(t *testing.T) {
+		resp, _ := get(t, r.browser, s.BaseURL+"/oauth2/end_session")
 		loc, _ := resp.Location()
 		if loc == nil || strings.HasPrefix(loc.String(), "https://rp.example") {
-			t.Errorf("logout without parameters → %d %v, want our signed-out page", resp.StatusCode, loc)
+			t.Errorf("logout without parameters → %d %v, want our own page", resp.StatusCode, loc)
+		}
+		// Any page can make a browser send that: it must not sign the person out.
+		if _, body := get(t, r.browser, s.BaseURL+"/"); !strings.Contains(body, "로그아웃") || !strings.Contains(body, `action="/auth/logout"`) {
+			t.Errorf("a parameterless end_session signed the person out: %.300s", body)
+		}
+		code := r.codeFor(t, "", url.Values{"prompt": {"none"}})
+		if code == "" {
+			t.Error("no silent sign-in after a parameterless end_session")
 		}
 	})
 }

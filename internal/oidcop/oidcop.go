@@ -110,7 +110,7 @@ func New(cfg Config) (*Provider, error) {
 		opts = append(opts, op.WithAllowInsecure())
 	}
 	provider, err := op.NewProvider(&op.Config{
-		DefaultLogoutRedirectURI: cfg.BasePath + "/?result=signed-out",
+		DefaultLogoutRedirectURI: cfg.BasePath + "/",
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,

@@ -112,7 +112,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, h
 	now := s.now()
 	a := &authRequest{
 		ID: randomToken(), ClientID: c.c.ID, RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce,
-		Scopes: dedupe(req.Scopes), ResponseType: req.ResponseType, ResponseMode: req.ResponseMode,
+		Scopes: dedupe(req.Scopes), ResponseType: req.ResponseType, // response_mode: query only (as advertised)
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
 		Prompt: req.Prompt, MaxAge: req.MaxAge, HintSubject: hintSub, CreatedAt: now,
 	}
@@ -316,17 +316,24 @@ func (s storage) TerminateSession(ctx context.Context, userID, clientID string) 
 	return nil
 }
 
-// TerminateSessionFromRequest is RP-initiated logout: the person's browser session (from the
-// cookie, when it is the hint's user or there is no hint) and the client's grants of the user.
+// TerminateSessionFromRequest is RP-initiated logout. Only a valid id_token_hint of the person
+// signed in here logs them out (their browser session and the client's grants of them): a
+// request without one, which any page can make a browser send, changes nothing and lands on
+// the signed-in page, whose logout buttons are the confirmation (checklist case 55).
 func (s storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
-	now := s.now()
-	if b, ok := browserFrom(ctx); ok && (req.UserID == "" || req.UserID == b.userID) {
-		if err := s.p.cfg.Store.RevokeSession(ctx, b.userID, b.sessionID, now); err != nil && !errors.Is(err, auth.ErrNotFound) {
+	if req.UserID == "" {
+		return req.RedirectURI, nil
+	}
+	if b, ok := browserFrom(ctx); ok && req.UserID == b.userID {
+		if err := s.p.cfg.Store.RevokeSession(ctx, b.userID, b.sessionID, s.now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
 			return "", storeErr(err)
 		}
 	}
 	if err := s.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
 		return "", err
+	}
+	if home := s.p.cfg.BasePath + "/"; req.RedirectURI == home || strings.HasPrefix(req.RedirectURI, home+"?") {
+		return home + "?result=signed-out", nil // our own page: say so (a client's state is not ours to show)
 	}
 	return req.RedirectURI, nil
 }
