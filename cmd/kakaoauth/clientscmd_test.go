@@ -48,10 +48,10 @@ func TestClientsCommands(t *testing.T) {
 		t.Error("show after delete: no error")
 	}
 	for _, bad := range [][]string{
-		{"clients", "create", "-name", "x"},                                         // no redirect URI
-		{"clients", "create", "-redirect-uri", "https://a.example/cb"},              // no name
-		{"clients", "create", "-name", "x", "-redirect-uri", "/relative"},           // not absolute
-		{"clients", "create", "-name", "x", "-redirect-uri", "https://a/cb#frag"},   // fragment
+		{"clients", "create", "-name", "x"},                                       // no redirect URI
+		{"clients", "create", "-redirect-uri", "https://a.example/cb"},            // no name
+		{"clients", "create", "-name", "x", "-redirect-uri", "/relative"},         // not absolute
+		{"clients", "create", "-name", "x", "-redirect-uri", "https://a/cb#frag"}, // fragment
 		{"clients", "create", "-name", "x", "-redirect-uri", "https://a/cb", "-id-token-alg", "HS256"},
 		{"clients", "show"}, {"clients", "nope"},
 	} {
