@@ -216,7 +216,7 @@ func registerDemoClient(ctx context.Context, databaseURL, issuer string, w io.Wr
 			return err
 		}
 	}
-	fmt.Fprintf(w, "\nOpenID Connect demo client (any OIDC app): issuer %s\n", issuer)
-	fmt.Fprintf(w, "  client_id %s\n  client_secret %s\n  redirect_uri %s\n", demoClientID, secret, demoRedirectURI)
+	fmt.Fprintf(w, "OpenID Connect demo client (any OIDC app): issuer %s\n", issuer)
+	fmt.Fprintf(w, "  client_id %s\n  client_secret %s\n  redirect_uri %s\n\n", demoClientID, secret, demoRedirectURI)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,5 +59,38 @@ func TestClientsCommands(t *testing.T) {
 		if _, err := adminCmd(t, db, bad...); err == nil {
 			t.Errorf("kakaoauth %s: no error", strings.Join(bad, " "))
 		}
+	}
+}
+
+// TestE2E_DevDemoClient: `kakaoauth dev` registers the demo client and prints credentials that
+// authenticate at the token-side endpoints.
+func TestE2E_DevDemoClient(t *testing.T) {
+	d := startDev(t, nil)
+	out := d.Stdout.String()
+	secret := ""
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "client_secret "); ok {
+			secret = v
+		}
+	}
+	if !strings.Contains(out, "client_id "+demoClientID) || !strings.HasPrefix(secret, "kcs_") {
+		t.Fatalf("dev printed no demo client:\n%s", out)
+	}
+	introspect := func(secret string) int {
+		req, _ := http.NewRequest("POST", d.BaseURL+"/oauth2/introspect", strings.NewReader("token=nothing"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(demoClientID, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := introspect(secret); st != 200 {
+		t.Errorf("the printed secret: introspection %d, want 200", st)
+	}
+	if st := introspect("kcs_wrong"); st != 401 {
+		t.Errorf("a wrong secret: introspection %d, want 401", st)
 	}
 }

@@ -96,12 +96,12 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	// KAKAOAUTH_KEY_ROTATION old.
 	go handler.Run(ctx)
 
-	printBanner(stdout, cfg, emu, handler.CallbackURL())
 	if dev {
 		if err := registerDemoClient(ctx, cfg.DatabaseURL, cfg.PublicURL.String(), stdout); err != nil {
 			log.Warn("register the OpenID Connect demo client", "err", err)
 		}
 	}
+	printBanner(stdout, cfg, emu, handler.CallbackURL())
 	log.Info("listening", "url", cfg.PublicURL.String(), "addr", ln.Addr().String(), "mode", modeName(dev))
 
 	if err := untilStopped(ctx, errc); err != nil {
