@@ -233,6 +233,41 @@ func TestOIDC(t *testing.T) {
 		}
 	})
 
+	t.Run("oidcc-ensure-post-request-succeeds", func(t *testing.T) {
+		q, _ := url.ParseQuery(strings.SplitN(r.authURL("post-1", nil), "?", 2)[1])
+		resp, err := servertest.NoRedirects(r.browser).PostForm(r.provider.Endpoint().AuthURL, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		next, _ := resp.Location()
+		if next == nil {
+			t.Fatalf("POST authorize: %d", resp.StatusCode)
+		}
+		resp2, _ := get(t, r.browser, resp.Request.URL.ResolveReference(next).String())
+		loc, _ := resp2.Location()
+		if loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "post-1" {
+			t.Errorf("POST authorize → %v, want a code", loc)
+		}
+	})
+
+	t.Run("oidcc-userinfo-post-header", func(t *testing.T) {
+		_, tok := r.exchange(t, r.codeFor(t, "", nil), "")
+		req, _ := http.NewRequest("POST", s.BaseURL+"/oauth2/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ui map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&ui)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+			ui["sub"] != jwtClaims(t, tok["id_token"].(string))["sub"] {
+			t.Errorf("POST userinfo: %d %v", resp.StatusCode, ui)
+		}
+	})
+
 	t.Run("oidcc-response-type-missing", func(t *testing.T) {
 		q := url.Values{"response_type": {""}}
 		resp, body := get(t, r.browser, r.authURL("st8", q))
