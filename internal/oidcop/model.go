@@ -181,6 +181,7 @@ type ctxKey int
 const (
 	ctxClientID ctxKey = iota // the client_id of a token request
 	ctxBrowser                // the browser session of an end-session request
+	ctxFault                  // *fault: the store failed during the request
 )
 
 func clientIDFrom(ctx context.Context) string {

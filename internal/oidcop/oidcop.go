@@ -267,9 +267,13 @@ func (c *capture) Write(b []byte) (int, error) {
 
 func (p *Provider) run(next http.Handler, r *http.Request) *capture {
 	c := &capture{h: http.Header{}}
-	next.ServeHTTP(c, r)
+	ctx, f := withFault(r.Context())
+	next.ServeHTTP(c, r.WithContext(ctx))
 	if c.status == 0 {
 		c.status = http.StatusOK
+	}
+	if f.set.Load() && c.status >= 400 {
+		c.status = http.StatusInternalServerError // a store fault, whatever the op package made of it
 	}
 	return c
 }

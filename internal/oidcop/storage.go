@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -37,11 +38,28 @@ var errNotFound = errors.New("not found")
 
 // storeErr turns a store error into what the op package expects: not found stays a plain
 // error, anything else is a server fault (answered 503 by the provider's handler).
-func storeErr(err error) error {
+func storeErr(ctx context.Context, err error) error {
 	if errors.Is(err, auth.ErrNotFound) {
 		return errNotFound
 	}
+	markFault(ctx)
 	return oidc.ErrServerError().WithParent(err).WithDescription("temporarily unavailable")
+}
+
+// fault records, for the handler of a request, that the store failed: the op package answers
+// some store errors as the client's (a code that cannot be read is invalid_grant), and the
+// handler turns those answers into 503.
+type fault struct{ set atomic.Bool }
+
+func withFault(ctx context.Context) (context.Context, *fault) {
+	f := new(fault)
+	return context.WithValue(ctx, ctxFault, f), f
+}
+
+func markFault(ctx context.Context) {
+	if f, ok := ctx.Value(ctxFault).(*fault); ok {
+		f.set.Store(true)
+	}
 }
 
 func hashSecret(s string) []byte {
@@ -65,7 +83,7 @@ func (s storage) client(ctx context.Context, id string) (*client, error) {
 	}
 	c, err := s.p.cfg.Store.Client(ctx, id)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeErr(ctx, err)
 	}
 	return &client{c: c, loginURL: s.p.continueURL, idTTL: s.p.cfg.IDTokenTTL}, nil
 }
@@ -122,7 +140,7 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, h
 	}
 	if err := s.p.cfg.Store.SaveAuthRequest(ctx, auth.OIDCAuthRequest{ID: a.ID, ClientID: a.ClientID, Data: data,
 		CreatedAt: now, ExpiresAt: now.Add(s.p.cfg.RequestTTL)}, now); err != nil {
-		return nil, storeErr(err)
+		return nil, storeErr(ctx, err)
 	}
 	return a, nil
 }
@@ -143,7 +161,7 @@ func (s storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest
 	}
 	row, err := s.p.cfg.Store.AuthRequest(ctx, id, s.now())
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeErr(ctx, err)
 	}
 	return decodeAuthRequest(row)
 }
@@ -156,14 +174,14 @@ func (s storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthReq
 	}
 	row, reused, err := s.p.cfg.Store.ClaimAuthCode(ctx, hashSecret(code), s.now())
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeErr(ctx, err)
 	}
 	if reused {
 		s.p.log.LogAttrs(ctx, slog.LevelWarn, "authorization code presented again; its tokens are revoked",
 			slog.String("client_id", row.ClientID), slog.String("user_id", row.UserID))
 		if row.GrantSessionID != "" {
 			if err := s.p.cfg.Store.RevokeSession(ctx, "", row.GrantSessionID, s.now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return nil, storeErr(err)
+				return nil, storeErr(ctx, err)
 			}
 		}
 		_ = s.p.cfg.Store.Audit(ctx, auth.AuditEvent{Time: s.now(), Type: "oidc_code_reuse", UserID: row.UserID,
@@ -178,7 +196,7 @@ func (s storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthReq
 
 func (s storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	if err := s.p.cfg.Store.SetAuthCode(ctx, id, hashSecret(code)); err != nil {
-		return storeErr(err)
+		return storeErr(ctx, err)
 	}
 	return nil
 }
@@ -214,10 +232,10 @@ func (s storage) newGrant(ctx context.Context, a *authRequest, offline bool) (au
 	case errors.Is(err, auth.ErrUserDisabled), errors.Is(err, auth.ErrNotFound):
 		return auth.Session{}, "", oidc.ErrInvalidGrant().WithDescription("the user can no longer sign in")
 	case err != nil:
-		return auth.Session{}, "", storeErr(err)
+		return auth.Session{}, "", storeErr(ctx, err)
 	}
 	if err := s.p.cfg.Store.SetAuthRequestGrant(ctx, a.ID, sess.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-		return auth.Session{}, "", storeErr(err)
+		return auth.Session{}, "", storeErr(ctx, err)
 	}
 	sess.UserID = a.UserID
 	return sess, tok, nil
@@ -266,7 +284,7 @@ func (s storage) rotate(ctx context.Context, r *refreshRequest) (auth.Session, s
 		Grace: s.p.cfg.RefreshGrace, GraceMax: s.p.cfg.RefreshGraceMax, ExpiresAt: now.Add(s.p.cfg.RefreshTTL),
 	})
 	if err != nil {
-		return auth.Session{}, "", storeErr(err)
+		return auth.Session{}, "", storeErr(ctx, err)
 	}
 	switch res.Outcome {
 	case auth.Rotated:
@@ -293,11 +311,11 @@ func (s storage) TokenRequestByRefreshToken(ctx context.Context, token string) (
 	}
 	sess, err := s.p.cfg.Store.SessionByRefresh(ctx, tokens.HashRefresh(token))
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, storeErr(ctx, err)
 	}
 	g, _, err := s.p.cfg.Store.Grant(ctx, sess.ID)
 	if err != nil {
-		return nil, storeErr(err) // a first-party refresh token is not a client's
+		return nil, storeErr(ctx, err) // a first-party refresh token is not a client's
 	}
 	if !sess.Active(s.now()) {
 		return nil, errors.New("grant revoked or expired")
@@ -311,7 +329,7 @@ func (s storage) TerminateSession(ctx context.Context, userID, clientID string) 
 		return nil
 	}
 	if _, err := s.p.cfg.Store.RevokeClientGrants(ctx, userID, clientID, s.now()); err != nil {
-		return storeErr(err)
+		return storeErr(ctx, err)
 	}
 	return nil
 }
@@ -326,7 +344,7 @@ func (s storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSes
 	}
 	if b, ok := browserFrom(ctx); ok && req.UserID == b.userID {
 		if err := s.p.cfg.Store.RevokeSession(ctx, b.userID, b.sessionID, s.now()); err != nil && !errors.Is(err, auth.ErrNotFound) {
-			return "", storeErr(err)
+			return "", storeErr(ctx, err)
 		}
 	}
 	if err := s.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
@@ -347,7 +365,7 @@ func (s storage) grantOf(ctx context.Context, tokenID, subject string) (auth.OID
 	}
 	g, sess, err := s.p.cfg.Store.Grant(ctx, sid)
 	if err != nil {
-		return auth.OIDCGrant{}, storeErr(err)
+		return auth.OIDCGrant{}, storeErr(ctx, err)
 	}
 	if g.UserID != subject || !sess.Active(s.now()) {
 		return auth.OIDCGrant{}, errors.New("grant revoked or expired")
@@ -361,11 +379,11 @@ func (s storage) RevokeToken(ctx context.Context, token, userID, clientID string
 	case tokens.ValidRefreshFormat(token): // a refresh token (GetRefreshTokenInfo keeps it as its id)
 		sess, err := s.p.cfg.Store.SessionByRefresh(ctx, tokens.HashRefresh(token))
 		if err != nil {
-			return revokeErr(storeErr(err))
+			return revokeErr(storeErr(ctx, err))
 		}
 		g, _, err := s.p.cfg.Store.Grant(ctx, sess.ID)
 		if err != nil {
-			return revokeErr(storeErr(err))
+			return revokeErr(storeErr(ctx, err))
 		}
 		if g.ClientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
@@ -452,7 +470,7 @@ func (s storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo
 func (s storage) setUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
 	u, err := s.p.cfg.Store.User(ctx, userID)
 	if err != nil {
-		return storeErr(err)
+		return storeErr(ctx, err)
 	}
 	info.Subject = u.ID // our user id, never the Kakao id
 	if slices.Contains(scopes, oidc.ScopeProfile) {
