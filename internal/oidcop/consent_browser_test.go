@@ -100,6 +100,33 @@ func TestOIDCConsentPage_Keyboard(t *testing.T) {
 	if !strings.HasPrefix(loc, app.URL+"/cb?") || u.Query().Get("code") == "" || u.Query().Get("state") != "st-1" {
 		t.Errorf("after agreeing: at %s, want the app's redirect URI with a code and the state", loc)
 	}
+
+	// The signed-in page lists the app under 연결된 앱, axe-clean; its disconnect button works
+	// by keyboard.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.BaseURL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
+	if err != nil || !strings.Contains(text, "연결된 앱") || !strings.Contains(text, "사내 위키") {
+		t.Fatalf("signed-in page: %q (%v)", text, err)
+	}
+	vs, err := browsertest.RunAxe(ctx, axe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("signed-in page with a connected app: axe violation %s", v)
+	}
+	if _, err := browsertest.TabTo(ctx, 30, func(f browsertest.Focused) bool { return f.Tag == "BUTTON" && f.Text == "사내 위키 연결 끊기" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := browsertest.Press(ctx, browsertest.KeyEnter, true); err != nil {
+		t.Fatal(err)
+	}
+	text, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`))
+	if err != nil || strings.Contains(text, "사내 위키") {
+		t.Errorf("after disconnecting, the page still lists the app: %q (%v)", text, err)
+	}
 }
 
 // emulatorConsent answers the emulator's consent page with keys (a test user, then agree).
