@@ -215,6 +215,25 @@ func TestOIDC(t *testing.T) {
 		}
 	})
 
+	t.Run("oidcc-id-token-hint", func(t *testing.T) {
+		_, first := r.exchange(t, r.codeFor(t, "", nil), "")
+		hint := first["id_token"].(string)
+		code := r.codeFor(t, "", url.Values{"prompt": {"none"}, "id_token_hint": {hint}})
+		st, again := r.exchange(t, code, "")
+		if st != 200 {
+			t.Fatalf("prompt=none with id_token_hint: %d %v", st, again)
+		}
+		c1, c2 := jwtClaims(t, hint), jwtClaims(t, again["id_token"].(string))
+		if c1["sub"] != c2["sub"] || c1["auth_time"] != c2["auth_time"] {
+			t.Errorf("sub/auth_time changed: %v %v → %v %v", c1["sub"], c1["auth_time"], c2["sub"], c2["auth_time"])
+		}
+		// A hint that is not ours is login_required, never an error page or a code.
+		resp, _ := get(t, r.browser, r.authURL("h2", url.Values{"prompt": {"none"}, "id_token_hint": {"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}}))
+		if loc, _ := resp.Location(); loc == nil || loc.Query().Get("error") != "login_required" || loc.Query().Get("code") != "" {
+			t.Errorf("forged id_token_hint → %d %v, want login_required", resp.StatusCode, loc)
+		}
+	})
+
 	t.Run("oidcc-ensure-request-without-nonce-succeeds-for-code-flow", func(t *testing.T) {
 		code := r.codeFor(t, "", nil)
 		st, body := r.exchange(t, code, "")
