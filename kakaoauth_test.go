@@ -302,10 +302,10 @@ func TestEmbedded_DiscoveryUnderPrefix(t *testing.T) {
 	base := e.host + "/login"
 	want := map[string]string{
 		"issuer":                 base,
-		"jwks_uri":               base + "/.well-known/jwks.json",
-		"authorization_endpoint": base + "/auth/kakao/login",
-		"token_endpoint":         base + "/auth/kakao/token",
-		"userinfo_endpoint":      base + "/auth/me",
+		"jwks_uri":               base + "/oauth2/keys", // the OpenID Provider's (issue 9): ES256 and RS256 keys
+		"authorization_endpoint": base + "/oauth2/authorize",
+		"token_endpoint":         base + "/oauth2/token",
+		"userinfo_endpoint":      base + "/oauth2/userinfo",
 	}
 	for k, v := range want {
 		if doc[k] != v {

@@ -46,7 +46,7 @@ func startKakaoauth(t *testing.T) (*servertest.Server, *front) {
 		f.mu.Lock()
 		f.calls[r.URL.Path]++
 		f.mu.Unlock()
-		if r.URL.Path == "/.well-known/jwks.json" && f.jwksDown.Load() {
+		if r.URL.Path == jwksPath && f.jwksDown.Load() {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/kakaoauth/kakaoauth/resource"
 )
 
-const jwksPath = "/.well-known/jwks.json"
+const jwksPath = "/oauth2/keys" // the discovery document's jwks_uri (the OpenID Provider's, issue 9)
 
 // TestKeyRotationRefetchesOnce: a token signed after kakaoauth rotated its key carries a kid
 // the Verifier has not seen; it fetches the JWKS once and accepts it (cases 26, 40).

@@ -98,12 +98,22 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("signing keys: %w", err)
 	}
+	rsaKeys, err := tokens.NewRSAKeys(ctx, store, secrets, issuer.Overlap(), nil)
+	if err != nil {
+		return fmt.Errorf("RSA signing keys: %w", err)
+	}
 	if sub == "rotate" {
 		old := issuer.SigningKeyID()
 		if err := issuer.Rotate(ctx); err != nil {
 			return fmt.Errorf("rotate: %w", err)
 		}
 		fmt.Fprintf(stdout, "new signing key %s (was %s)\n", issuer.SigningKeyID(), old)
+		oldRSA, _ := rsaKeys.Signer()
+		if err := rsaKeys.Rotate(ctx); err != nil {
+			return fmt.Errorf("rotate RSA key: %w", err)
+		}
+		newRSA, _ := rsaKeys.Signer()
+		fmt.Fprintf(stdout, "new RS256 signing key %s (was %s)\n", newRSA, oldRSA)
 		if *drop {
 			dropped, err := issuer.DropOtherKeys(ctx)
 			if err != nil {
@@ -112,10 +122,11 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(stdout, "deleted %d other key(s): %s\n", len(dropped), strings.Join(dropped, ", "))
 		}
 	}
-	return listKeys(ctx, store, issuer, stdout)
+	rsaSigning, _ := rsaKeys.Signer()
+	return listKeys(ctx, store, issuer, rsaSigning, stdout)
 }
 
-func listKeys(ctx context.Context, store app.Store, issuer *tokens.Issuer, w io.Writer) error {
+func listKeys(ctx context.Context, store app.Store, issuer *tokens.Issuer, rsaSigning string, w io.Writer) error {
 	keys, err := store.SigningKeys(ctx)
 	if err != nil {
 		return err
@@ -127,7 +138,7 @@ func listKeys(ctx context.Context, store app.Store, issuer *tokens.Issuer, w io.
 	for _, k := range keys {
 		state := "signing"
 		switch {
-		case k.ID == signing:
+		case k.ID == signing, k.ID == rsaSigning:
 		case k.RetiredAt.IsZero():
 			state = "not signing (a newer key signs)"
 		default:

@@ -99,6 +99,7 @@ commands:
   migrate   apply database migrations and exit
   keys      list the signing keys, or rotate them now (keys rotate -drop-old after a leak)
   users     list, find, show, disable, enable or delete users (-json for scripts)
+  clients   register, list, show, delete OpenID Connect applications, or rotate a secret
   sessions  list a user's sessions, or revoke one
   events    list the outbox (service events, Kakao unlinks), or retry failed items
   backup    copy the SQLite database to a file while the server runs
@@ -128,6 +129,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "keys":
 		return runKeys(ctx, rest, getenv, stdout, stderr)
+	case "clients":
+		return runClients(ctx, rest, getenv, stdout, stderr)
 	case "users":
 		return runUsers(ctx, rest, getenv, stdout, stderr)
 	case "sessions":

@@ -97,6 +97,11 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	// KAKAOAUTH_KEY_ROTATION old.
 	go handler.Run(ctx)
 
+	if dev {
+		if err := registerDemoClient(ctx, cfg.DatabaseURL, cfg.PublicURL.String(), stdout); err != nil {
+			log.Warn("register the OpenID Connect demo client", "err", err)
+		}
+	}
 	printBanner(stdout, cfg, emu, handler.CallbackURL())
 	log.Info("listening", "url", cfg.PublicURL.String(), "addr", ln.Addr().String(), "mode", modeName(dev))
 

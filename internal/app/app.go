@@ -18,6 +18,7 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/events"
 	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
+	"github.com/kakaoauth/kakaoauth/internal/oidcop"
 	"github.com/kakaoauth/kakaoauth/internal/postgres"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
@@ -114,6 +115,10 @@ type App struct {
 	Kakao   *kakao.Client
 	// Events delivers the outbox (nil when the store has none); started unless EventsManual.
 	Events *events.Worker
+	// OIDC is the standard OpenID Provider and RSA its RS256 keys (nil when the store keeps no
+	// OpenID Provider tables).
+	OIDC *oidcop.Provider
+	RSA  *tokens.RSAKeys
 }
 
 // IsPostgresURL reports whether a KAKAOAUTH_DATABASE_URL names a PostgreSQL database.
@@ -231,7 +236,34 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pages: %w", err)
 	}
+	// The standard OpenID Provider, on the same store, keys and pages.
+	var (
+		provider *oidcop.Provider
+		rsaKeys  *tokens.RSAKeys
+		oidcSrv  server.OIDCProvider
+	)
+	if ostore, ok := store.(auth.OIDCStore); ok {
+		rsaKeys, err = tokens.NewRSAKeys(ctx, timed, secrets, issuer.Overlap(), cfg.Now)
+		if err != nil {
+			return nil, fmt.Errorf("RSA signing keys: %w", err)
+		}
+		provider, err = oidcop.New(oidcop.Config{
+			Issuer: cfg.PublicURL.String(), BasePath: base,
+			Store: struct {
+				auth.Store
+				auth.OIDCStore
+			}{timed, ostore},
+			RSA: rsaKeys, ES256: issuer, Secrets: secrets, Pages: pages,
+			AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
+			RefreshGraceMax: cfg.RefreshGraceMax, Now: cfg.Now, Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("OpenID Provider: %w", err)
+		}
+		oidcSrv = provider
+	}
 	srv := server.New(server.Config{
+		OIDC:    oidcSrv,
 		Service: svc, Sealer: secrets.FlowSealer(), CSRF: secrets, Pages: pages,
 		JWKS: issuer.JWKS, PublicURL: cfg.PublicURL, BasePath: base, Audience: aud,
 		RedirectURIs: cfg.RedirectURIs, ReturnTo: cfg.ReturnTo, AllowedOrigins: cfg.AllowedOrigins,
@@ -257,10 +289,13 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			return store.Ping(ctx)
 		},
 	})
+	if provider != nil {
+		provider.SetSessions(srv.BrowserSession)
+	}
 	if worker != nil && !cfg.EventsManual {
 		worker.Start()
 	}
-	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc, Events: worker}, nil
+	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc, Events: worker, OIDC: provider, RSA: rsaKeys}, nil
 }
 
 // Close stops the outbox worker (waiting for the attempts in flight) and releases the store.
@@ -281,6 +316,9 @@ func (a *App) MaintainKeys(ctx context.Context, reload, rotation time.Duration, 
 			return
 		case <-t.C:
 			KeyMaintenance(ctx, a.Issuer, rotation, log)
+			if a.RSA != nil {
+				RSAKeyMaintenance(ctx, a.RSA, rotation, log)
+			}
 		}
 	}
 }
@@ -299,5 +337,21 @@ func KeyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Du
 			return
 		}
 		log.Info("signing key rotated", "old_kid", old, "new_kid", issuer.SigningKeyID())
+	}
+}
+
+// RSAKeyMaintenance is KeyMaintenance for the OpenID Provider's RS256 keys.
+func RSAKeyMaintenance(ctx context.Context, keys *tokens.RSAKeys, rotation time.Duration, log *slog.Logger) {
+	if err := keys.Reload(ctx); err != nil {
+		log.Warn("reload RSA signing keys", "err", err)
+		return
+	}
+	if rotation > 0 && keys.SigningKeyAge() >= rotation {
+		if err := keys.Rotate(ctx); err != nil {
+			log.Warn("rotate RSA signing key", "err", err)
+			return
+		}
+		kid, _ := keys.Signer()
+		log.Info("RSA signing key rotated", "new_kid", kid)
 	}
 }

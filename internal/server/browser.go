@@ -18,7 +18,7 @@ var validPrompts = map[string]bool{"login": true, "none": true, "select_account"
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	returnTo := q.Get("return_to")
-	if len(q["return_to"]) != 1 || !s.returnTo[returnTo] {
+	if len(q["return_to"]) != 1 || !(s.returnTo[returnTo] || s.oidcReturnTo(returnTo)) {
 		returnTo = ""
 	}
 	flow := auth.NewBrowserFlow()

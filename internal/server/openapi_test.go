@@ -243,7 +243,7 @@ func TestOpenAPI_RealResponses(t *testing.T) {
 	const ctJSON = "application/json"
 	do := func(c apiCall) (*http.Response, []byte) { t.Helper(); return doc.do(t, s.BaseURL, c) }
 
-	for _, p := range []string{"/healthz", "/readyz", "/.well-known/jwks.json", "/.well-known/openid-configuration"} {
+	for _, p := range []string{"/healthz", "/readyz", "/.well-known/jwks.json", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"} {
 		do(apiCall{method: "GET", path: p, want: 200})
 	}
 

@@ -50,7 +50,15 @@ func (s *Server) routes() http.Handler {
 	route("/account/deleted", "GET", "HEAD")("GET", s.handleAccountDeleted)
 
 	route("/.well-known/jwks.json", "GET")("GET", publicDocument(http.HandlerFunc(s.handleJWKS)))
-	route("/.well-known/openid-configuration", "GET")("GET", publicDocument(http.HandlerFunc(s.handleDiscovery)))
+	if s.cfg.OIDC != nil {
+		// The standard OpenID Provider: its discovery document replaces the first-party one.
+		route("/.well-known/openid-configuration", "GET")("GET", s.cfg.OIDC.ServeHTTP)
+		route("/.well-known/oauth-authorization-server", "GET")("GET", s.cfg.OIDC.ServeHTTP)
+		mux.Handle(s.path("/oauth2/"), s.rateLimited(s.cfg.OIDC.ServeHTTP))
+		mux.Handle(s.path("/auth/oidc/"), s.rateLimited(s.cfg.OIDC.ServeHTTP))
+	} else {
+		route("/.well-known/openid-configuration", "GET")("GET", publicDocument(http.HandlerFunc(s.handleDiscovery)))
+	}
 	route("/healthz", "GET")("GET", s.handleHealthz)
 	route("/readyz", "GET")("GET", s.handleReadyz)
 	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {

@@ -94,6 +94,9 @@ type Config struct {
 	// AdminTokenSHA256 is the SHA-256 (32 bytes) of the admin API's bearer token; empty: no
 	// admin API (/admin/ is 404).
 	AdminTokenSHA256 []byte
+	// OIDC is the standard OpenID Provider (internal/oidcop), served at /oauth2/, /auth/oidc/ and
+	// both discovery paths; nil keeps the first-party discovery document.
+	OIDC OIDCProvider
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.

@@ -255,6 +255,7 @@ func (i *Issuer) Rotate(ctx context.Context) error {
 	for _, k := range before {
 		switch {
 		case k.ID == newID:
+		case k.Algorithm != Algorithm: // another ring's key (RSAKeys): not ours to retire
 		case k.RetiredAt.IsZero():
 			if err := i.store.RetireSigningKey(ctx, k.ID, now); err != nil && !errors.Is(err, auth.ErrNotFound) {
 				return fmt.Errorf("retire signing key %s: %w", k.ID, err)
@@ -303,7 +304,7 @@ func (i *Issuer) DropOtherKeys(ctx context.Context) ([]string, error) {
 	}
 	var dropped []string
 	for _, k := range keys {
-		if k.ID == keep {
+		if k.ID == keep || k.Algorithm != Algorithm {
 			continue
 		}
 		if err := i.store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {

@@ -64,7 +64,7 @@ type staticFile struct {
 }
 
 // pageNames are the page templates; each is parsed together with layout.html.
-var pageNames = [...]string{"login", "account", "error", "delete", "deleted"}
+var pageNames = [...]string{"login", "account", "error", "delete", "deleted", "consent"}
 
 // New parses the embedded templates and catalogues and returns a Renderer.
 func New(opt Options) (*Renderer, error) {
@@ -180,6 +180,8 @@ type AccountPage struct {
 	LogoutURL    string // default BasePath+"/auth/logout"
 	LogoutAllURL string // default BasePath+"/auth/logout?all=true"
 	DeleteURL    string // the delete-account confirmation page; "" shows no delete link
+	// Apps are the connected third-party apps ("연결된 앱"), each with a revoke form; nil shows none.
+	Apps []ConnectedApp
 }
 
 // DeletePage asks whether to delete the account (GET /account/delete): the consequences as a
@@ -255,6 +257,7 @@ type view struct {
 	Error       *errorView
 	Delete      *deleteView
 	Deleted     *deletedView
+	Consent     *consentView
 }
 
 type deleteView struct {
@@ -274,6 +277,7 @@ type loginView struct {
 type accountView struct {
 	Nickname, Email, CSRF           string
 	LogoutURL, LogoutAllURL, Delete string
+	Apps                            []connectedAppView
 }
 
 type errorView struct {
@@ -371,6 +375,7 @@ func (r *Renderer) Account(w http.ResponseWriter, req *http.Request, status int,
 		LogoutURL:    orDefault(p.LogoutURL, r.base+"/auth/logout"),
 		LogoutAllURL: orDefault(p.LogoutAllURL, r.base+"/auth/logout?all=true"),
 		Delete:       p.DeleteURL,
+		Apps:         connectedAppViews(lang, p.Apps),
 	}
 	r.render(w, req, status, "account", v)
 }
