@@ -101,6 +101,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of tokens, sessions and cookies; default time.Now.
 	Now func() time.Time
+	// RedisURL keeps every rate limit in Redis ("redis://host:6379/0"), so that replicas share
+	// one budget; default "": each replica (each Server) counts its own, and N replicas allow N
+	// times RateLimit. While Redis cannot be reached the limits are per process again.
+	RedisURL string
+	// AuditRetention is how long Run keeps audit events before pruning them; default 90 days,
+	// negative: forever.
+	AuditRetention time.Duration
 }
 
 // Kakao is the Kakao app of a Server (Kakao Developers → 내 애플리케이션).
@@ -156,6 +163,7 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	def(&c.AccessTTL, 15*time.Minute)
+	def(&c.AuditRetention, 90*24*time.Hour)
 	def(&c.RefreshTTL, 720*time.Hour)
 	def(&c.RefreshGrace, 10*time.Second)
 	def(&c.FlowTTL, 10*time.Minute)
@@ -292,6 +300,7 @@ func (c Config) app() (app.Config, error) {
 		CookiePath:  c.CookiePath,
 		ServiceName: c.ServiceName, RateLimit: rl, TrustedProxies: proxies, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
 		Version: c.Version, Logger: c.Logger, Now: c.Now, AdminTokenSHA256: adminToken,
+		RedisURL: c.RedisURL, AuditRetention: c.AuditRetention,
 	}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/kakaoidp"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/postgres"
+	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
 	"github.com/kakaoauth/kakaoauth/internal/server"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
@@ -81,6 +82,13 @@ type Config struct {
 	// KakaoHTTPClient, when set, carries the calls to Kakao (its transport is wrapped by the
 	// metrics); default a client of its own.
 	KakaoHTTPClient *http.Client
+	// RedisURL keeps the rate limits in Redis, shared by the replicas (KAKAOAUTH_REDIS_URL);
+	// "": per process. RedisPrefix starts its keys (default "kakaoauth:"; tests set their own).
+	RedisURL    string
+	RedisPrefix string
+	// AuditRetention is how long audit events are kept by the pruning (KAKAOAUTH_AUDIT_RETENTION);
+	// 0: 90 days, negative: forever.
+	AuditRetention time.Duration
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -97,6 +105,9 @@ type App struct {
 	Service *auth.Service
 	Server  *server.Server
 	Kakao   *kakao.Client
+
+	closeRedis func() error
+	cfg        Config
 }
 
 // IsPostgresURL reports whether a KAKAOAUTH_DATABASE_URL names a PostgreSQL database.
@@ -185,6 +196,14 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
+	budgets, closeRedis, err := openBudgets(ctx, cfg, m, log)
+	if err != nil {
+		return nil, err
+	}
+	var acct auth.AccountBudgets
+	if cfg.RateLimit != (server.RateLimit{}) {
+		acct = accountBudgets{b: budgets, lim: ratelimit.Limit(cfg.RateLimit)}
+	}
 	svc := auth.NewService(auth.Config{
 		Store:           timed,
 		Access:          tokens.AccessAdapter{Issuer: issuer},
@@ -198,6 +217,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		RefreshGraceMax: cfg.RefreshGraceMax,
 		Now:             cfg.Now,
 		Logger:          log,
+		Budgets:         acct,
 	})
 	// Under a path ("http://host/login"), every route, cookie and link carries it.
 	base := strings.TrimSuffix(cfg.PublicURL.Path, "/")
@@ -215,6 +235,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https", Path: cfg.CookiePath,
 		},
 		RateLimit:        cfg.RateLimit,
+		Budgets:          budgets,
 		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
 		AdminTokenSHA256: cfg.AdminTokenSHA256,
@@ -231,11 +252,16 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			return store.Ping(ctx)
 		},
 	})
-	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc}, nil
+	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc, closeRedis: closeRedis, cfg: cfg}, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close releases the store (and the rate limits' Redis client).
+func (a *App) Close() error {
+	if a.closeRedis != nil {
+		a.closeRedis()
+	}
+	return a.Store.Close()
+}
 
 // MaintainKeys reloads the signing keys every reload (replicas sharing a database pick up each
 // other's rotations and `kakaoauth keys rotate`) and replaces the signing key once it is rotation

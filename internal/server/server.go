@@ -13,6 +13,7 @@ import (
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
+	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
 	"github.com/kakaoauth/kakaoauth/internal/web"
 )
 
@@ -78,6 +79,12 @@ type Config struct {
 	// from a peer among them, the client address is taken from X-Forwarded-For or Forwarded.
 	// Empty: those headers are ignored and the client is the peer.
 	TrustedProxies []netip.Prefix
+	// Budgets keeps the rate-limit budgets (internal/ratelimit: shared by replicas through
+	// Redis); nil: in this process, so N replicas allow N times RateLimit.
+	Budgets ratelimit.Budgets
+	// FailureCost is what a request refused as the client's fault (400, 401, 403) costs of the
+	// rate limit in all; default 3 (a success costs 1).
+	FailureCost int
 	// OnRateLimited is told the route of every refused request (metrics).
 	OnRateLimited func(route string)
 	// Metrics records request, login and rate-limit metrics and serves /metrics; nil: none.
