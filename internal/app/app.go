@@ -86,6 +86,8 @@ type Config struct {
 	// "": per process. RedisPrefix starts its keys (default "kakaoauth:"; tests set their own).
 	RedisURL    string
 	RedisPrefix string
+	// RequestTimeout is every request's deadline; default 30 s (server.Config.RequestTimeout).
+	RequestTimeout time.Duration
 	// AuditRetention is how long audit events are kept by the pruning (KAKAOAUTH_AUDIT_RETENTION);
 	// 0: 90 days, negative: forever.
 	AuditRetention time.Duration
@@ -236,6 +238,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		},
 		RateLimit:        cfg.RateLimit,
 		Budgets:          budgets,
+		RequestTimeout:   cfg.RequestTimeout,
 		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
 		AdminTokenSHA256: cfg.AdminTokenSHA256,

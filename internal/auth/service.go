@@ -330,6 +330,9 @@ func storeErr(op string, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	if errors.Is(err, ErrConflict) {
+		return &Error{Code: ECodeConflict, Message: op + ": concurrent change; retry", RetryAfter: time.Second, Err: err}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: ECodeUnavailable, Message: op + ": timed out", Err: err}
 	}

@@ -96,9 +96,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers; while every connection of the pool is in use
+// (and none came free before ctx's deadline) its error wraps auth.ErrPoolExhausted.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
+		if st := db.pool.Stat(); ctx.Err() != nil && st.AcquiredConns() >= st.MaxConns() {
+			return fmt.Errorf("postgres: ping: %w (%d of %d connections in use): %w", auth.ErrPoolExhausted, st.AcquiredConns(), st.MaxConns(), err)
+		}
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
 	return nil
@@ -161,8 +165,12 @@ func (db *DB) migrateOne(ctx context.Context, version, body string) error {
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginFunc(ctx, db.pool, fn)
-		if err == nil || !retryable(err) || attempt >= maxAttempts {
+		if err == nil || !retryable(err) {
 			return err
+		}
+		if attempt >= maxAttempts {
+			// The client may retry: 409, not an outage (checklist case 91).
+			return fmt.Errorf("%w (%d attempts): %w", auth.ErrConflict, attempt, err)
 		}
 		pause := time.Duration(attempt) * (2*time.Millisecond + rand.N(3*time.Millisecond))
 		t := time.NewTimer(pause)

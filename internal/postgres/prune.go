@@ -70,4 +70,3 @@ func (db *DB) Prune(ctx context.Context, req auth.PruneRequest) (auth.PruneResul
 	}
 	return res, nil
 }
-

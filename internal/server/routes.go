@@ -78,6 +78,7 @@ func (s *Server) routes() http.Handler {
 	// Outermost last. None of these copies the request, so logRequests sees the route pattern
 	// the mux records on it.
 	var h http.Handler = mux
+	h = s.withDeadline(h)
 	h = s.cors(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)

@@ -72,6 +72,9 @@ type Config struct {
 	Now            func() time.Time
 	// Ready reports whether dependencies (database, keys) are usable, for /readyz.
 	Ready func(ctx context.Context) error
+	// RequestTimeout is every request's deadline (deadline.go); default 30 s. A request that
+	// waits for a database connection past it answers 503.
+	RequestTimeout time.Duration
 	// RateLimit limits the login, token, refresh, verify and logout endpoints per client IP;
 	// zero turns limits off.
 	RateLimit RateLimit
