@@ -270,6 +270,9 @@ func (a *App) Close() error {
 // other's rotations and `kakaoauth keys rotate`) and replaces the signing key once it is rotation
 // old (0: never), until ctx ends.
 func (a *App) MaintainKeys(ctx context.Context, reload, rotation time.Duration, log *slog.Logger) {
+	// A scheduled rotation publishes its key two reloads before it signs (no replica meets an
+	// unknown kid).
+	a.Issuer.SetPublishAhead(2 * reload)
 	t := time.NewTicker(reload)
 	defer t.Stop()
 	for {
@@ -289,7 +292,7 @@ func KeyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Du
 		log.Warn("reload signing keys", "err", err)
 		return
 	}
-	if rotation > 0 && issuer.SigningKeyAge() >= rotation {
+	if rotation > 0 && !issuer.RotationPending() && issuer.SigningKeyAge() >= rotation {
 		old := issuer.SigningKeyID()
 		if err := issuer.Rotate(ctx); err != nil {
 			log.Warn("rotate signing key", "err", err)
