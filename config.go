@@ -105,6 +105,8 @@ type Config struct {
 	// one budget; default "": each replica (each Server) counts its own, and N replicas allow N
 	// times RateLimit. While Redis cannot be reached the limits are per process again.
 	RedisURL string
+	// RedisPrefix starts every Redis key; default "kakaoauth:".
+	RedisPrefix string
 	// AuditRetention is how long Run keeps audit events before pruning them; default 90 days,
 	// negative: forever.
 	AuditRetention time.Duration
@@ -164,6 +166,9 @@ func (c Config) WithDefaults() Config {
 	}
 	def(&c.AccessTTL, 15*time.Minute)
 	def(&c.AuditRetention, 90*24*time.Hour)
+	if c.RedisPrefix == "" {
+		c.RedisPrefix = "kakaoauth:"
+	}
 	def(&c.RefreshTTL, 720*time.Hour)
 	def(&c.RefreshGrace, 10*time.Second)
 	def(&c.FlowTTL, 10*time.Minute)
@@ -300,7 +305,7 @@ func (c Config) app() (app.Config, error) {
 		CookiePath:  c.CookiePath,
 		ServiceName: c.ServiceName, RateLimit: rl, TrustedProxies: proxies, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
 		Version: c.Version, Logger: c.Logger, Now: c.Now, AdminTokenSHA256: adminToken,
-		RedisURL: c.RedisURL, AuditRetention: c.AuditRetention,
+		RedisURL: c.RedisURL, RedisPrefix: c.RedisPrefix, AuditRetention: c.AuditRetention,
 	}, nil
 }
 

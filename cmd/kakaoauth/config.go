@@ -65,6 +65,7 @@ type config struct {
 	// AdminTokenSHA256 is the hex SHA-256 of the admin API's token; "": no admin API.
 	AdminTokenSHA256 string
 	RedisURL         string        // rate limits shared by the replicas; "": per process
+	RedisPrefix      string        // starts every Redis key
 	AuditRetention   time.Duration // negative: audit events kept forever
 	dev              bool          // `kakaoauth dev`
 }
@@ -283,6 +284,11 @@ var settings = []setting{
 			c.RedisURL = v
 			return nil
 		},
+	},
+	{
+		Name: "KAKAOAUTH_REDIS_PREFIX", Default: "kakaoauth:", DevDefault: "kakaoauth:",
+		Meaning: "Starts every Redis key of the rate limits; deployments sharing one Redis give each its own.",
+		Parse:   func(v string, c *config) error { c.RedisPrefix = v; return nil },
 	},
 	{
 		Name: "KAKAOAUTH_AUDIT_RETENTION", Default: "2160h", DevDefault: "2160h",
@@ -759,7 +765,7 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 		ServiceName: c.ServiceName, TrustedProxies: c.TrustedProxies,
 		RateLimit:    kakaoauth.RateLimit{Burst: c.RateLimit.Burst, Per: c.RateLimit.Per, Off: c.RateLimit == (server.RateLimit{})},
 		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: binaryVersion(), Logger: log,
-		RedisURL: c.RedisURL, AuditRetention: c.AuditRetention,
+		RedisURL: c.RedisURL, RedisPrefix: c.RedisPrefix, AuditRetention: c.AuditRetention,
 	}
 }
 
