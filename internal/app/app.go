@@ -20,6 +20,7 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/postgres"
 	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
 	"github.com/kakaoauth/kakaoauth/internal/server"
+	"github.com/kakaoauth/kakaoauth/internal/sessioncache"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
 	"github.com/kakaoauth/kakaoauth/internal/web"
@@ -88,6 +89,10 @@ type Config struct {
 	RedisPrefix string
 	// RequestTimeout is every request's deadline; default 30 s (server.Config.RequestTimeout).
 	RequestTimeout time.Duration
+	// SessionCacheTTL bounds how long a session check of GET /auth/me (and every authenticated
+	// request) is answered from memory (internal/sessioncache): revocations through this process
+	// are seen at once, those of other replicas within it. 0: 1 s; negative: no cache.
+	SessionCacheTTL time.Duration
 	// AuditRetention is how long audit events are kept by the pruning (KAKAOAUTH_AUDIT_RETENTION);
 	// 0: 90 days, negative: forever.
 	AuditRetention time.Duration
@@ -206,8 +211,12 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 	if cfg.RateLimit != (server.RateLimit{}) {
 		acct = accountBudgets{b: budgets, lim: ratelimit.Limit(cfg.RateLimit)}
 	}
+	var svcStore auth.Store = timed
+	if cfg.SessionCacheTTL >= 0 {
+		svcStore = sessioncache.New(timed, cfg.SessionCacheTTL)
+	}
 	svc := auth.NewService(auth.Config{
-		Store:           timed,
+		Store:           svcStore,
 		Access:          tokens.AccessAdapter{Issuer: issuer},
 		Refresh:         tokens.RefreshAdapter{Secrets: secrets},
 		Identities:      idp,

@@ -78,11 +78,11 @@ func (s *Server) routes() http.Handler {
 	// Outermost last. None of these copies the request, so logRequests sees the route pattern
 	// the mux records on it.
 	var h http.Handler = mux
-	h = s.withDeadline(h)
 	h = s.cors(h)
 	h = s.limitBody(h)
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	h = s.withDeadline(h) // the one that copies the request: outside the log, which then sees the pattern
 	return h
 }
