@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -303,7 +304,19 @@ func TestReplicas_079_SharedRateLimit(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if allowed.Load() != 6 || limited.Load() != 10 {
-		t.Fatalf("two replicas allowed %d and refused %d of 16 logins with a budget of 6; want 6 and 10", allowed.Load(), limited.Load())
+	// A budget taken while Redis was too slow (a loaded machine) falls back to the process and
+	// is counted: only those may exceed the shared budget.
+	fallbacks := 0
+	for _, d := range []*devServer{a, b} {
+		m := servertest.ReadBody(t, servertest.Do(t, http.DefaultClient, "GET", d.BaseURL+"/metrics", nil, ""))
+		for _, l := range strings.Split(m, "\n") {
+			if v, ok := strings.CutPrefix(l, "kakaoauth_rate_limit_fallback_total "); ok {
+				n, _ := strconv.Atoi(v)
+				fallbacks += n
+			}
+		}
+	}
+	if got := int(allowed.Load()); got < 6 || got > 6+fallbacks || got+int(limited.Load()) != 16 {
+		t.Fatalf("two replicas allowed %d and refused %d of 16 logins with a budget of 6 (%d budgets taken in the process while Redis was slow); want 6", got, limited.Load(), fallbacks)
 	}
 }

@@ -112,7 +112,7 @@ type Options struct {
 	// RetryEvery is how long, after a failure, the budgets stay in the process before Redis is
 	// tried again; default 1 second. Meanwhile no request waits for an unreachable Redis.
 	RetryEvery time.Duration
-	// Timeout bounds each Redis call; default 250 ms.
+	// Timeout bounds each Redis call; default 500 ms.
 	Timeout time.Duration
 	// OnFallback is told of every budget taken in the process because Redis failed (metrics).
 	OnFallback func()
@@ -137,11 +137,11 @@ func ParseURL(u string) (*redis.Options, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.DialTimeout = 250 * time.Millisecond
-	o.ReadTimeout = 250 * time.Millisecond
-	o.WriteTimeout = 250 * time.Millisecond
+	o.DialTimeout = 500 * time.Millisecond
+	o.ReadTimeout = 500 * time.Millisecond
+	o.WriteTimeout = 500 * time.Millisecond
 	o.MaxRetries = -1 // no retries: the fallback answers instead
-	o.PoolTimeout = 250 * time.Millisecond
+	o.PoolTimeout = 500 * time.Millisecond
 	return o, nil
 }
 
@@ -160,7 +160,7 @@ func NewShared(rdb *redis.Client, opt Options) *Shared {
 		opt.RetryEvery = time.Second
 	}
 	if opt.Timeout <= 0 {
-		opt.Timeout = 250 * time.Millisecond
+		opt.Timeout = 500 * time.Millisecond
 	}
 	return &Shared{rdb: rdb, lim: redis_rate.NewLimiter(rdb), local: NewLocal(opt.Now), opt: opt}
 }
