@@ -47,8 +47,8 @@ type Options struct {
 	// Now is the clock for moments the caller does not pass (migration times, audit events and
 	// signing keys without a time). Nil means time.Now.
 	Now func() time.Time
-	// MaxConns is the size of the connection pool. Zero or less keeps pgxpool's default (or the
-	// URL's pool_max_conns).
+	// MaxConns is the size of the connection pool. Zero or less: the URL's pool_max_conns, else
+	// 4 per core (GOMAXPROCS), at least 8 (pool.go).
 	MaxConns int32
 }
 
@@ -70,6 +70,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
+	} else if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns()
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -164,7 +166,7 @@ func (db *DB) migrateOne(ctx context.Context, version, body string) error {
 // randomized pause; any other error is returned as it is.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, db.pool, fn)
+		err := db.beginFunc(ctx, fn) // BEGIN pipelined with the first statement (lazytx.go)
 		if err == nil || !retryable(err) {
 			return err
 		}
