@@ -6,6 +6,7 @@
 #
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable bash scripts/compare-replicas.sh
 #   ROUNDS=1 DURATION=3s PORT_BASE=18000 … bash scripts/compare-replicas.sh
+#   DB_PARAMS=synchronous_commit=off bash scripts/compare-replicas.sh   # see README: Running more than one instance
 #
 # A database named kakaoauth_bench_<pid> is created for the run and dropped at the end. Ports
 # PORT_BASE+0…+3 on 127.0.0.1 must be free (default 18080…18083), so it can run beside
@@ -44,6 +45,8 @@ wait_http "$KAKAO/.well-known/jwks.json"
 lpid=$!
 psql "$PG_URL" -qc "CREATE DATABASE $DB" >/dev/null
 dburl=$(python3 -c "import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(u.urlunparse(p._replace(path='/'+sys.argv[2])))" "$PG_URL" "$DB")
+# DB_PARAMS adds pgx parameters to the replicas' URL only, e.g. DB_PARAMS=synchronous_commit=off.
+[ -n "${DB_PARAMS:-}" ] && dburl="$dburl&$DB_PARAMS"
 
 export KAKAOAUTH_PUBLIC_URL=http://127.0.0.1:$P \
   KAKAOAUTH_SECRET=benchmark-secret-benchmark-secret-0000 KAKAOAUTH_KAKAO_CLIENT_ID=test-rest-api-key \
