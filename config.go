@@ -102,6 +102,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of tokens, sessions and cookies; default time.Now.
 	Now func() time.Time
+	// RedisURL keeps every rate limit in Redis ("redis://host:6379/0"), so that replicas share
+	// one budget; default "": each replica (each Server) counts its own, and N replicas allow N
+	// times RateLimit. While Redis cannot be reached the limits are per process again.
+	RedisURL string
+	// RedisPrefix starts every Redis key; default "kakaoauth:".
+	RedisPrefix string
+	// AuditRetention is how long Run keeps audit events before pruning them; default 90 days,
+	// negative: forever.
+	AuditRetention time.Duration
 
 	// Events are the service events (user.created, …, session.revoked) POSTed to the
 	// service, signed; default off (README: Events).
@@ -172,6 +181,10 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	def(&c.AccessTTL, 15*time.Minute)
+	def(&c.AuditRetention, 90*24*time.Hour)
+	if c.RedisPrefix == "" {
+		c.RedisPrefix = "kakaoauth:"
+	}
 	def(&c.RefreshTTL, 720*time.Hour)
 	def(&c.RefreshGrace, 10*time.Second)
 	def(&c.FlowTTL, 10*time.Minute)
@@ -316,6 +329,7 @@ func (c Config) app() (app.Config, error) {
 		ServiceName: c.ServiceName, RateLimit: rl, TrustedProxies: proxies, MetricsElsewhere: !c.ServeMetrics, CanonicalHost: c.CanonicalHost,
 		Version: c.Version, Logger: c.Logger, Now: c.Now, AdminTokenSHA256: adminToken,
 		EventTargets: eventTargets, EventsSecret: c.Events.Secret,
+		RedisURL: c.RedisURL, RedisPrefix: c.RedisPrefix, AuditRetention: c.AuditRetention,
 	}, nil
 }
 

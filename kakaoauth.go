@@ -116,6 +116,9 @@ func (s *Server) MetricsHandler() http.Handler { return s.app.Metrics.Handler() 
 // signing key once it is Config.KeyRotation old. Run it in a goroutine of its own; a Server
 // without Run keeps its keys until it stops.
 func (s *Server) Run(ctx context.Context) {
+	// Expired tokens, ended sessions, used single-use keys and old audit events are pruned in
+	// the background (app.PruneEvery), in small batches.
+	go s.app.Prune(ctx, app.PruneEvery, s.cfg.Logger)
 	s.app.MaintainKeys(ctx, s.reload, s.rotation, s.cfg.Logger)
 }
 

@@ -26,6 +26,9 @@ var benchHelp = help{
 // pointed at the emulator) through the login, me and refresh workloads and prints throughput,
 // latency percentiles, errors by status and, with -pid, the server's resident memory.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "seed" {
+		return runBenchSeed(ctx, args[1:], getenv, stdout)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	defBase, defEmu := "http://127.0.0.1:8080", "http://127.0.0.1:9911"
 	if v := getenv("KAKAOAUTH_PUBLIC_URL"); v != "" {

@@ -65,9 +65,12 @@ type config struct {
 	TLSReload       time.Duration // how often the certificate files are checked for a change
 	// AdminTokenSHA256 is the hex SHA-256 of the admin API's token; "": no admin API.
 	AdminTokenSHA256 string
-	EventsURL        string // KAKAOAUTH_EVENTS_URL: where service events go (events.ParseTargets)
-	EventsSecret     string // KAKAOAUTH_EVENTS_SECRET: their whsec_ signing secret
-	dev              bool   // `kakaoauth dev`
+	EventsURL        string        // KAKAOAUTH_EVENTS_URL: where service events go (events.ParseTargets)
+	EventsSecret     string        // KAKAOAUTH_EVENTS_SECRET: their whsec_ signing secret
+	RedisURL         string        // rate limits shared by the replicas; "": per process
+	RedisPrefix      string        // starts every Redis key
+	AuditRetention   time.Duration // negative: audit events kept forever
+	dev              bool          // `kakaoauth dev`
 }
 
 // setting is one variable: its defaults, its line in the README and how it is read. The
@@ -273,6 +276,34 @@ var settings = []setting{
 		Name: "KAKAOAUTH_RATE_LIMITS", Default: "30/1m", DevDefault: "30/1m",
 		Meaning: "Per client IP and route (login, callback, token, refresh, verify, logout): `<burst>/<period>`, or `off`.",
 		Parse:   parseRateLimits,
+	},
+	{
+		Name:    "KAKAOAUTH_REDIS_URL",
+		Meaning: "Keeps every rate limit in Redis (`redis://host:6379/0`, `rediss://…`) so that all replicas share one budget. Unset: limits are per replica (N replicas allow N times the budget). While Redis is unreachable the limits fall back to per process; requests are still served.",
+		Parse: func(v string, c *config) error {
+			if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
+				return errors.New("want redis://[user:password@]host:port[/db], rediss://… or unix://…")
+			}
+			c.RedisURL = v
+			return nil
+		},
+	},
+	{
+		Name: "KAKAOAUTH_REDIS_PREFIX", Default: "kakaoauth:", DevDefault: "kakaoauth:",
+		Meaning: "Starts every Redis key of the rate limits; deployments sharing one Redis give each its own.",
+		Parse:   func(v string, c *config) error { c.RedisPrefix = v; return nil },
+	},
+	{
+		Name: "KAKAOAUTH_AUDIT_RETENTION", Default: "2160h", DevDefault: "2160h",
+		Meaning: "How long audit events are kept before the background pruning deletes them (`2160h` is 90 days), or `forever`.",
+		Parse: func(v string, c *config) (err error) {
+			if strings.EqualFold(v, "forever") {
+				c.AuditRetention = -1
+				return nil
+			}
+			c.AuditRetention, err = duration(v, false)
+			return err
+		},
 	},
 	{
 		Name:    "KAKAOAUTH_ADMIN_TOKEN_SHA256",
@@ -759,7 +790,8 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 		ServiceName: c.ServiceName, TrustedProxies: c.TrustedProxies,
 		RateLimit:    kakaoauth.RateLimit{Burst: c.RateLimit.Burst, Per: c.RateLimit.Per, Off: c.RateLimit == (server.RateLimit{})},
 		ServeMetrics: c.MetricsAddr == "", CanonicalHost: c.dev, Version: binaryVersion(), Logger: log,
-		Events: kakaoauth.Events{URL: c.EventsURL, Secret: c.EventsSecret},
+		Events:   kakaoauth.Events{URL: c.EventsURL, Secret: c.EventsSecret},
+		RedisURL: c.RedisURL, RedisPrefix: c.RedisPrefix, AuditRetention: c.AuditRetention,
 	}
 }
 
@@ -769,6 +801,8 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 var otherVariables = map[string]string{
 	"KAKAOAUTH_EMULATOR_AUTO_CONSENT": "dev only: answer every authorize request at once as this Kakao user id (load runs).",
 	"KAKAOAUTH_TEST_POSTGRES_URL":     "Tests only: also run the PostgreSQL tests against this database.",
+	"KAKAOAUTH_TEST_REDIS_URL":        "Tests only: also run the Redis rate-limit tests against this Redis.",
+	"KAKAOAUTH_BENCH_USERS":           "Benchmarks only: the large user count of the stored-users benchmarks.",
 	"KAKAOAUTH_AXE_PATH":              "Tests only: axe-core's axe.min.js for the browser tests.",
 	"KAKAOAUTH_JOSE_DIR":              "Tests only: where the npm package jose is installed.",
 	"KAKAOAUTH_PYTHON":                "Tests only: the Python with PyJWT.",

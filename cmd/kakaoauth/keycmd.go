@@ -27,7 +27,7 @@ and 'kakaoauth keys rotate --help' name the variables.`
 
 // keysEnv is what the keys commands read: the server's settings, which must be valid as serve
 // would have them (without -dev); these are the ones that matter.
-var keysEnv = []string{"KAKAOAUTH_DATABASE_URL", "KAKAOAUTH_SECRET", "KAKAOAUTH_PUBLIC_URL", "KAKAOAUTH_ACCESS_TTL"}
+var keysEnv = []string{"KAKAOAUTH_DATABASE_URL", "KAKAOAUTH_SECRET", "KAKAOAUTH_PUBLIC_URL", "KAKAOAUTH_ACCESS_TTL", "KAKAOAUTH_KEY_RELOAD"}
 
 // keysHelp is the help of `keys list` and `keys rotate`.
 var keysHelp = map[string]help{
@@ -104,10 +104,23 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if sub == "rotate" {
 		old := issuer.SigningKeyID()
-		if err := issuer.Rotate(ctx); err != nil {
+		// Publish first, sign later: the running replicas add the new key at their next reload,
+		// and it signs only after two reload intervals, so no replica meets a token of a key it
+		// does not know yet. After a leak (-drop-old) it signs at once.
+		ahead := 2 * cfg.KeyReload
+		if *drop {
+			ahead = 0
+		}
+		newID, err := issuer.RotateAhead(ctx, ahead)
+		if err != nil {
 			return fmt.Errorf("rotate: %w", err)
 		}
-		fmt.Fprintf(stdout, "new signing key %s (was %s)\n", issuer.SigningKeyID(), old)
+		if ahead > 0 {
+			fmt.Fprintf(stdout, "new signing key %s (was %s); it signs from %s, after two KAKAOAUTH_KEY_RELOAD intervals (%s), once every replica knows it\n",
+				newID, old, time.Now().Add(ahead).UTC().Format(time.RFC3339), ahead)
+		} else {
+			fmt.Fprintf(stdout, "new signing key %s (was %s)\n", newID, old)
+		}
 		oldRSA, _ := rsaKeys.Signer()
 		if err := rsaKeys.Rotate(ctx); err != nil {
 			return fmt.Errorf("rotate RSA key: %w", err)

@@ -97,7 +97,7 @@ func runKeysCmd(t *testing.T, db string, args ...string) string {
 	var stdout, stderr bytes.Buffer
 	argv := append([]string{"kakaoauth", "keys"}, args...)
 	argv = append(argv, "-dev")
-	env := map[string]string{"KAKAOAUTH_DATABASE_URL": db}
+	env := map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_KEY_RELOAD": "1s"}
 	if err := run(context.Background(), argv, func(k string) string { return env[k] }, &stdout, &stderr); err != nil {
 		t.Fatalf("%v: %v\n%s", argv, err, stderr.String())
 	}

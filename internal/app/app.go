@@ -20,7 +20,9 @@ import (
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
 	"github.com/kakaoauth/kakaoauth/internal/oidcop"
 	"github.com/kakaoauth/kakaoauth/internal/postgres"
+	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
 	"github.com/kakaoauth/kakaoauth/internal/server"
+	"github.com/kakaoauth/kakaoauth/internal/sessioncache"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 	"github.com/kakaoauth/kakaoauth/internal/tokens"
 	"github.com/kakaoauth/kakaoauth/internal/web"
@@ -97,6 +99,19 @@ type Config struct {
 	// WebhookAnswerWithin bounds how long Kakao's unlink webhook waits for its work to be
 	// queued before it answers 200 anyway (default 2s; Kakao wants an answer within 3s).
 	WebhookAnswerWithin time.Duration
+	// RedisURL keeps the rate limits in Redis, shared by the replicas (KAKAOAUTH_REDIS_URL);
+	// "": per process. RedisPrefix starts its keys (default "kakaoauth:"; tests set their own).
+	RedisURL    string
+	RedisPrefix string
+	// RequestTimeout is every request's deadline; default 30 s (server.Config.RequestTimeout).
+	RequestTimeout time.Duration
+	// SessionCacheTTL bounds how long a session check of GET /auth/me (and every authenticated
+	// request) is answered from memory (internal/sessioncache): revocations through this process
+	// are seen at once, those of other replicas within it. 0: 1 s; negative: no cache.
+	SessionCacheTTL time.Duration
+	// AuditRetention is how long audit events are kept by the pruning (KAKAOAUTH_AUDIT_RETENTION);
+	// 0: 90 days, negative: forever.
+	AuditRetention time.Duration
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -119,6 +134,9 @@ type App struct {
 	// OpenID Provider tables).
 	OIDC *oidcop.Provider
 	RSA  *tokens.RSAKeys
+
+	closeRedis func() error
+	cfg        Config
 }
 
 // IsPostgresURL reports whether a KAKAOAUTH_DATABASE_URL names a PostgreSQL database.
@@ -207,17 +225,32 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
+	budgets, closeRedis, err := openBudgets(ctx, cfg, m, log)
+	if err != nil {
+		return nil, err
+	}
+	var acct auth.AccountBudgets
+	if cfg.RateLimit != (server.RateLimit{}) {
+		acct = accountBudgets{b: budgets, lim: ratelimit.Limit(cfg.RateLimit)}
+	}
+	var svcStore auth.Store = timed
+	if cfg.SessionCacheTTL >= 0 {
+		svcStore = sessioncache.New(timed, cfg.SessionCacheTTL)
+	}
 	var svc *auth.Service
 	worker, outbox, err := newWorker(cfg, store, m, func(ctx context.Context, it auth.OutboxItem) error {
 		return svc.DoOutboxItem(ctx, it)
 	})
 	if err != nil {
+		if closeRedis != nil {
+			closeRedis()
+		}
 		return nil, err
 	}
 	svc = auth.NewService(auth.Config{
 		Outbox:          outbox,
 		OnOutbox:        notifier(worker),
-		Store:           timed,
+		Store:           svcStore,
 		Access:          tokens.AccessAdapter{Issuer: issuer},
 		Refresh:         tokens.RefreshAdapter{Secrets: secrets},
 		Identities:      idp,
@@ -229,6 +262,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		RefreshGraceMax: cfg.RefreshGraceMax,
 		Now:             cfg.Now,
 		Logger:          log,
+		Budgets:         acct,
 	})
 	// Under a path ("http://host/login"), every route, cookie and link carries it.
 	base := strings.TrimSuffix(cfg.PublicURL.Path, "/")
@@ -252,7 +286,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			Store: struct {
 				auth.Store
 				auth.OIDCStore
-			}{timed, ostore},
+			}{svcStore, ostore},
 			RSA: rsaKeys, ES256: issuer, Secrets: secrets, Pages: pages,
 			AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, RefreshGrace: cfg.RefreshGrace,
 			RefreshGraceMax: cfg.RefreshGraceMax, Now: cfg.Now, Logger: log,
@@ -273,6 +307,8 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			SameSite: cfg.SameSite, Secure: cfg.PublicURL.Scheme == "https", Path: cfg.CookiePath,
 		},
 		RateLimit:        cfg.RateLimit,
+		Budgets:          budgets,
+		RequestTimeout:   cfg.RequestTimeout,
 		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID, AnswerWithin: cfg.WebhookAnswerWithin},
 		AdminTokenSHA256: cfg.AdminTokenSHA256,
@@ -295,12 +331,16 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 	if worker != nil && !cfg.EventsManual {
 		worker.Start()
 	}
-	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc, Events: worker, OIDC: provider, RSA: rsaKeys}, nil
+	return &App{Metrics: m, Store: store, Issuer: issuer, Service: svc, Server: srv, Kakao: kc, Events: worker, OIDC: provider, RSA: rsaKeys, closeRedis: closeRedis, cfg: cfg}, nil
 }
 
-// Close stops the outbox worker (waiting for the attempts in flight) and releases the store.
+// Close stops the outbox worker (waiting for the attempts in flight), releases the store and
+// the rate limits' Redis client.
 func (a *App) Close() error {
 	a.StopEvents()
+	if a.closeRedis != nil {
+		a.closeRedis()
+	}
 	return a.Store.Close()
 }
 
@@ -308,6 +348,9 @@ func (a *App) Close() error {
 // other's rotations and `kakaoauth keys rotate`) and replaces the signing key once it is rotation
 // old (0: never), until ctx ends.
 func (a *App) MaintainKeys(ctx context.Context, reload, rotation time.Duration, log *slog.Logger) {
+	// A scheduled rotation publishes its key two reloads before it signs (no replica meets an
+	// unknown kid).
+	a.Issuer.SetPublishAhead(2 * reload)
 	t := time.NewTicker(reload)
 	defer t.Stop()
 	for {
@@ -330,7 +373,7 @@ func KeyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Du
 		log.Warn("reload signing keys", "err", err)
 		return
 	}
-	if rotation > 0 && issuer.SigningKeyAge() >= rotation {
+	if rotation > 0 && !issuer.RotationPending() && issuer.SigningKeyAge() >= rotation {
 		old := issuer.SigningKeyID()
 		if err := issuer.Rotate(ctx); err != nil {
 			log.Warn("rotate signing key", "err", err)

@@ -80,6 +80,8 @@ type Config struct {
 	RefreshGraceMax int
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Budgets limit logins per provider account and refreshes per user (limits.go); nil: none.
+	Budgets AccountBudgets
 }
 
 // Service is the domain's use cases: log in, refresh, authenticate, log out.
@@ -160,8 +162,12 @@ func (s *Service) LoginWithProfile(ctx context.Context, p Profile, meta SessionM
 		UserAgent: clip(meta.UserAgent, 256), IP: clip(meta.IP, 64), Flow: meta.Flow,
 	}
 	row := RefreshToken{Hash: s.cfg.Refresh.HashRefresh(rt), SessionID: sid, CreatedAt: now, ExpiresAt: exp}
+	if err := s.takeLogin(ctx, p); err != nil {
+		return LoginResult{}, err
+	}
 	u, created, err := s.cfg.Store.LoginUser(ctx, p, sess, row, now)
 	if errors.Is(err, ErrUserDisabled) {
+		s.chargeLoginFailure(ctx, p)
 		s.audit(ctx, AuditEvent{Time: now, Type: "login_disabled", IP: sess.IP, Detail: p.Provider + "_id=" + p.Subject})
 		return LoginResult{}, &Error{Code: ECodeAccountDisabled, Message: "this account has been disabled", Err: err}
 	}
@@ -213,19 +219,20 @@ func (s *Service) Refresh(ctx context.Context, token string) (RefreshResult, err
 		s.log.LogAttrs(ctx, slog.LevelWarn, "refresh token reused after rotation; session revoked",
 			slog.String("user_id", res.Session.UserID), slog.String("session_id", res.Session.ID))
 		s.audit(ctx, AuditEvent{Time: now, Type: "refresh_reuse", UserID: res.Session.UserID, SessionID: res.Session.ID})
-		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "refresh token was already used; the session has been revoked"}
+		return s.refreshFailed(ctx, res, &Error{Code: ECodeInvalidGrant, Message: "refresh token was already used; the session has been revoked"})
 	case GraceExceeded:
 		s.log.LogAttrs(ctx, slog.LevelWarn, "rotated refresh token replayed too often within the grace period; refused",
 			slog.String("user_id", res.Session.UserID), slog.String("session_id", res.Session.ID))
 		s.audit(ctx, AuditEvent{Time: now, Type: "refresh_grace_exceeded", UserID: res.Session.UserID, SessionID: res.Session.ID})
-		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "refresh token was already used; use the newest one"}
+		return s.refreshFailed(ctx, res, &Error{Code: ECodeInvalidGrant, Message: "refresh token was already used; use the newest one"})
 	case Expired:
-		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "refresh token expired"}
+		return s.refreshFailed(ctx, res, &Error{Code: ECodeInvalidGrant, Message: "refresh token expired"})
 	case Revoked:
-		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "session revoked"}
+		return s.refreshFailed(ctx, res, &Error{Code: ECodeInvalidGrant, Message: "session revoked"})
 	default:
-		return RefreshResult{Outcome: res.Outcome}, &Error{Code: ECodeInvalidGrant, Message: "unknown refresh token"}
+		return s.refreshFailed(ctx, res, &Error{Code: ECodeInvalidGrant, Message: "unknown refresh token"})
 	}
+	s.chargeRefresh(ctx, res.Session.UserID, false)
 	access, aexp, err := s.cfg.Access.SignAccess(res.Session.UserID, res.Session.ID)
 	if err != nil {
 		return RefreshResult{}, fmt.Errorf("sign access token: %w", err)
@@ -327,6 +334,9 @@ func storeErr(op string, err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return err
+	}
+	if errors.Is(err, ErrConflict) {
+		return &Error{Code: ECodeConflict, Message: op + ": concurrent change; retry", RetryAfter: time.Second, Err: err}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: ECodeUnavailable, Message: op + ": timed out", Err: err}

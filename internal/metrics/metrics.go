@@ -67,6 +67,7 @@ type Metrics struct {
 	loginResults []string
 	handler      http.Handler
 	buildInfo    *prometheus.GaugeVec
+	scale        scaleMetrics // scale.go
 }
 
 // New returns the metrics of one server, registered on a registry of their own together with
@@ -128,6 +129,7 @@ func New(version string, loginResults []string) *Metrics {
 		m.httpDur, m.inFlight, m.buildInfo,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.scale.register(reg)
 
 	// Pre-resolve the fixed label sets: the hot path then only indexes a map or an array, and
 	// dashboards see zeros instead of missing series.

@@ -48,8 +48,8 @@ type Options struct {
 	// Now is the clock for moments the caller does not pass (migration times, audit events and
 	// signing keys without a time). Nil means time.Now.
 	Now func() time.Time
-	// MaxConns is the size of the connection pool. Zero or less keeps pgxpool's default (or the
-	// URL's pool_max_conns).
+	// MaxConns is the size of the connection pool. Zero or less: the URL's pool_max_conns, else
+	// 4 per core (GOMAXPROCS), at least 8 (pool.go).
 	MaxConns int32
 }
 
@@ -73,6 +73,8 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
+	} else if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns()
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -99,9 +101,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers; while every connection of the pool is in use
+// (and none came free before ctx's deadline) its error wraps auth.ErrPoolExhausted.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
+		if st := db.pool.Stat(); ctx.Err() != nil && st.AcquiredConns() >= st.MaxConns() {
+			return fmt.Errorf("postgres: ping: %w (%d of %d connections in use): %w", auth.ErrPoolExhausted, st.AcquiredConns(), st.MaxConns(), err)
+		}
 		return fmt.Errorf("postgres: ping: %w", err)
 	}
 	return nil
@@ -163,9 +169,13 @@ func (db *DB) migrateOne(ctx context.Context, version, body string) error {
 // randomized pause; any other error is returned as it is.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, db.pool, fn)
-		if err == nil || !retryable(err) || attempt >= maxAttempts {
+		err := db.beginFunc(ctx, fn) // BEGIN pipelined with the first statement (lazytx.go)
+		if err == nil || !retryable(err) {
 			return err
+		}
+		if attempt >= maxAttempts {
+			// The client may retry: 409, not an outage (checklist case 91).
+			return fmt.Errorf("%w (%d attempts): %w", auth.ErrConflict, attempt, err)
 		}
 		pause := time.Duration(attempt) * (2*time.Millisecond + rand.N(3*time.Millisecond))
 		t := time.NewTimer(pause)

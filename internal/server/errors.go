@@ -107,7 +107,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		} else {
 			h.Set("WWW-Authenticate", `Bearer`)
 		}
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusConflict:
 		ra := e.RetryAfter
 		if ra <= 0 {
 			ra = 5 * time.Second

@@ -127,6 +127,7 @@ func limitedServer(t *testing.T, proxies ...string) string {
 		t.Fatal(err)
 	}
 	s.limiter = newLimiter(RateLimit{Burst: 3, Per: time.Hour}, time.Now)
+	s.cfg.FailureCost = 1 // these requests fail (400): count each once, as a success would
 	s.handler = s.routes()
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)

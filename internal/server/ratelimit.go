@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
+	"github.com/kakaoauth/kakaoauth/internal/statuswriter"
 	"golang.org/x/time/rate"
 )
 
@@ -49,7 +51,10 @@ func newLimiter(rl RateLimit, now func() time.Time) *limiter {
 }
 
 // allow takes a token for key and, when there is none, says how long until one is back.
-func (l *limiter) allow(key string) (bool, time.Duration) {
+func (l *limiter) allow(key string) (bool, time.Duration) { return l.allowN(key, 1) }
+
+// allowN takes n tokens for key (at most the burst); when there are not enough it takes none.
+func (l *limiter) allowN(key string, n int) (bool, time.Duration) {
 	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
 	now := l.now()
 	sh.mu.Lock()
@@ -68,7 +73,7 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 		sh.buckets[key] = b
 	}
 	b.seen = now
-	r := b.lim.ReserveN(now, 1)
+	r := b.lim.ReserveN(now, min(n, l.burst))
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return false, d
@@ -76,14 +81,17 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-// rateLimited wraps a handler with the per-IP limit; a refused request is a 429 with
-// Retry-After, counted by onLimited.
+// rateLimited wraps a handler with the per-client-address limit of its route; a refused
+// request is a 429 with Retry-After, counted by onLimited. A request the client got wrong (400,
+// 401, 403) costs FailureCost in all, so failed attempts run out of budget sooner than
+// successes. The budgets are Config.Budgets (shared by replicas through Redis) when set.
 func (s *Server) rateLimited(next http.HandlerFunc) http.HandlerFunc {
 	if s.limiter == nil {
 		return next
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, wait := s.limiter.allow(r.Pattern + "|" + s.clientIP(r)); !ok {
+		key := "ip|" + r.Pattern + "|" + s.clientIP(r)
+		if ok, wait := s.takeBudget(r, key, 1); !ok {
 			if s.cfg.OnRateLimited != nil {
 				s.cfg.OnRateLimited(r.Pattern)
 			}
@@ -95,6 +103,30 @@ func (s *Server) rateLimited(next http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, e)
 			return
 		}
-		next(w, r)
+		sw := statuswriter.New(w)
+		next(sw, r)
+		switch sw.Status() {
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden:
+			s.takeBudget(r, key, s.failureCost()-1)
+		}
 	}
+}
+
+// failureCost is what a failed attempt costs in all; default 3.
+func (s *Server) failureCost() int {
+	if s.cfg.FailureCost > 0 {
+		return s.cfg.FailureCost
+	}
+	return 3
+}
+
+// takeBudget takes cost from key's budget: in Config.Budgets when set, else in this process.
+func (s *Server) takeBudget(r *http.Request, key string, cost int) (bool, time.Duration) {
+	if cost <= 0 {
+		return true, 0
+	}
+	if s.cfg.Budgets != nil {
+		return s.cfg.Budgets.Take(r.Context(), key, ratelimit.Limit(s.cfg.RateLimit), cost)
+	}
+	return s.limiter.allowN(key, cost)
 }

@@ -91,5 +91,6 @@ func (s *Server) routes() http.Handler {
 	h = s.securityHeaders(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
+	h = s.withDeadline(h) // the one that copies the request: outside the log, which then sees the pattern
 	return h
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/internal/metrics"
+	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
 	"github.com/kakaoauth/kakaoauth/internal/web"
 )
 
@@ -71,6 +72,9 @@ type Config struct {
 	Now            func() time.Time
 	// Ready reports whether dependencies (database, keys) are usable, for /readyz.
 	Ready func(ctx context.Context) error
+	// RequestTimeout is every request's deadline (deadline.go); default 30 s. A request that
+	// waits for a database connection past it answers 503.
+	RequestTimeout time.Duration
 	// RateLimit limits the login, token, refresh, verify and logout endpoints per client IP;
 	// zero turns limits off.
 	RateLimit RateLimit
@@ -78,6 +82,12 @@ type Config struct {
 	// from a peer among them, the client address is taken from X-Forwarded-For or Forwarded.
 	// Empty: those headers are ignored and the client is the peer.
 	TrustedProxies []netip.Prefix
+	// Budgets keeps the rate-limit budgets (internal/ratelimit: shared by replicas through
+	// Redis); nil: in this process, so N replicas allow N times RateLimit.
+	Budgets ratelimit.Budgets
+	// FailureCost is what a request refused as the client's fault (400, 401, 403) costs of the
+	// rate limit in all; default 3 (a success costs 1).
+	FailureCost int
 	// OnRateLimited is told the route of every refused request (metrics).
 	OnRateLimited func(route string)
 	// Metrics records request, login and rate-limit metrics and serves /metrics; nil: none.

@@ -3,8 +3,6 @@ package server
 import (
 	"encoding/json"
 	"net/http"
-
-	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
 // publicDocument serves next as a public document, readable from any origin without
@@ -65,8 +63,8 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Cache-Control"] = hdrNoStore
 	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(r.Context()); err != nil {
-			s.writeError(w, r, &auth.Error{Code: auth.ECodeUnavailable, Message: "not ready", Err: err})
+		if err := s.readyCheck(r); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 	}

@@ -112,6 +112,7 @@ type Issuer struct {
 	ring atomic.Pointer[keyRing]
 
 	cache *verifyCache // nil when disabled
+	ahead atomic.Int64 // publish-ahead of Rotate (rotateahead.go)
 }
 
 // keyRing is an immutable snapshot of the usable keys.
@@ -122,6 +123,7 @@ type keyRing struct {
 	verify    map[string]verifyKey
 	ids       []string // newest first
 	jwks      []byte
+	pending   bool // a key is published that signs later (rotateahead.go)
 }
 
 // verifyKey is a parsed public key, bound to ES256, with the end of its verifying life.
@@ -239,34 +241,42 @@ func (i *Issuer) Reload(ctx context.Context) error {
 // verifying, and stay in the JWKS, for Overlap. Keys whose overlap has passed are deleted.
 // Concurrent rotations on several replicas leave at least one key signing.
 func (i *Issuer) Rotate(ctx context.Context) error {
+	_, err := i.rotate(ctx, time.Duration(i.ahead.Load()))
+	return err
+}
+
+// rotate is Rotate with the new key signing from now+ahead (rotateahead.go); it returns the
+// new kid.
+func (i *Issuer) rotate(ctx context.Context, ahead time.Duration) (string, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	// Read before adding: only keys that existed before our new one are retired, so two
 	// replicas rotating at once cannot retire each other's new keys.
 	before, err := i.store.SigningKeys(ctx)
 	if err != nil {
-		return fmt.Errorf("load signing keys: %w", err)
+		return "", fmt.Errorf("load signing keys: %w", err)
 	}
-	newID, err := i.addKey(ctx)
+	newID, err := i.addKeyFrom(ctx, ahead)
 	if err != nil {
-		return err
+		return "", err
 	}
 	now := i.now()
+	retireAt := now.Add(ahead)
 	for _, k := range before {
 		switch {
 		case k.ID == newID:
 		case k.Algorithm != Algorithm: // another ring's key (RSAKeys): not ours to retire
 		case k.RetiredAt.IsZero():
-			if err := i.store.RetireSigningKey(ctx, k.ID, now); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return fmt.Errorf("retire signing key %s: %w", k.ID, err)
+			if err := i.store.RetireSigningKey(ctx, k.ID, retireAt); err != nil && !errors.Is(err, auth.ErrNotFound) {
+				return "", fmt.Errorf("retire signing key %s: %w", k.ID, err)
 			}
 		case !now.Before(k.RetiredAt.Add(i.overlap)):
 			if err := i.store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return fmt.Errorf("delete signing key %s: %w", k.ID, err)
+				return "", fmt.Errorf("delete signing key %s: %w", k.ID, err)
 			}
 		}
 	}
-	return i.storeRing(ctx, "rotation")
+	return newID, i.storeRing(ctx, "rotation")
 }
 
 // storeRing reads the stored keys again and makes them the ring, which must be able to sign
@@ -362,7 +372,10 @@ func (i *Issuer) Sign(c AccessClaims) (token string, exp time.Time, err error) {
 
 // addKey generates a P-256 key, seals its private part and stores it. Its kid is the RFC 7638
 // thumbprint of the public key.
-func (i *Issuer) addKey(ctx context.Context) (string, error) {
+func (i *Issuer) addKey(ctx context.Context) (string, error) { return i.addKeyFrom(ctx, 0) }
+
+// addKeyFrom is addKey for a key that signs from ahead after now.
+func (i *Issuer) addKeyFrom(ctx context.Context, ahead time.Duration) (string, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("generate signing key: %w", err)
@@ -393,7 +406,7 @@ func (i *Issuer) addKey(ctx context.Context) (string, error) {
 		PrivateSealed: sealed,
 		PublicJWK:     pub,
 		CreatedAt:     now,
-		NotBefore:     now,
+		NotBefore:     now.Add(ahead),
 	}
 	if err := i.store.AddSigningKey(ctx, k); err != nil {
 		return "", fmt.Errorf("store signing key: %w", err)
@@ -466,7 +479,10 @@ func (i *Issuer) buildRing(keys []auth.SigningKey) (*keyRing, error) {
 		ring.verify[u.k.ID] = vk
 		ring.ids = append(ring.ids, u.k.ID)
 		set.Keys = append(set.Keys, jose.JSONWebKey{Key: &u.priv.PublicKey, KeyID: u.k.ID, Algorithm: Algorithm, Use: "sig"})
-		if ring.signer == nil && u.k.RetiredAt.IsZero() && !u.k.NotBefore.After(now) {
+		if u.k.RetiredAt.IsZero() && u.k.NotBefore.After(now) {
+			ring.pending = true
+		}
+		if ring.signer == nil && (u.k.RetiredAt.IsZero() || now.Before(u.k.RetiredAt)) && !u.k.NotBefore.After(now) {
 			signer, err := newES256Signer(u.priv, u.k.ID)
 			if err != nil {
 				return nil, fmt.Errorf("signing key %s: %w", u.k.ID, err)
