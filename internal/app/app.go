@@ -81,6 +81,9 @@ type Config struct {
 	// KakaoHTTPClient, when set, carries the calls to Kakao (its transport is wrapped by the
 	// metrics); default a client of its own.
 	KakaoHTTPClient *http.Client
+	// KakaoBreaker tunes the circuit breaker around the logins' Kakao calls (checklist case 88);
+	// zero fields take kakaoidp's defaults.
+	KakaoBreaker kakaoidp.BreakerConfig
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -185,6 +188,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
+	idp.Breaker = newKakaoBreaker(cfg.KakaoBreaker, m, log)
 	svc := auth.NewService(auth.Config{
 		Store:           timed,
 		Access:          tokens.AccessAdapter{Issuer: issuer},

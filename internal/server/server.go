@@ -94,6 +94,9 @@ type Config struct {
 	// AdminTokenSHA256 is the SHA-256 (32 bytes) of the admin API's bearer token; empty: no
 	// admin API (/admin/ is 404).
 	AdminTokenSHA256 []byte
+	// ReauthMaxAge is how recently a session must have signed in with Kakao to delete the
+	// account (reauth.go); default auth.DefaultReauthMaxAge (10 minutes).
+	ReauthMaxAge time.Duration
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.
@@ -151,7 +154,7 @@ func New(cfg Config) *Server {
 		cfg: cfg, log: cfg.Logger,
 		origins:   map[string]bool{origin(cfg.PublicURL): true},
 		redirects: map[string]bool{},
-		returnTo:  map[string]bool{cfg.BasePath + "/": true},
+		returnTo:  map[string]bool{cfg.BasePath + "/": true, cfg.BasePath + "/account/delete": true},
 	}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true
