@@ -215,10 +215,11 @@ func TestChecklist_059_PlantedCookiesIgnored(t *testing.T) {
 	}
 }
 
-// TestChecklist_062_064_EmailNeverLinks: accounts are found by Kakao id only: another Kakao
+// TestChecklist_062_063_064_EmailNeverLinks: accounts are found by Kakao id only (and Kakao is
+// the only way to sign up, so no unverified local account can be pre-registered: 063); another Kakao
 // account with the same email (verified or not) is another user; the same Kakao id with a
 // new email is the same user, the email updated.
-func TestChecklist_062_064_EmailNeverLinks(t *testing.T) {
+func TestChecklist_062_063_064_EmailNeverLinks(t *testing.T) {
 	s := servertest.Start(t)
 	agreed := []string{"profile_nickname", "account_email"}
 	login := func(id int64) map[string]any {
