@@ -220,7 +220,11 @@ func TestChecklist_059_PlantedCookiesIgnored(t *testing.T) {
 // account with the same email (verified or not) is another user; the same Kakao id with a
 // new email is the same user, the email updated.
 func TestChecklist_062_063_064_EmailNeverLinks(t *testing.T) {
-	s := servertest.Start(t)
+	emailNeverLinks(t, servertest.Start(t))
+}
+
+// emailNeverLinks runs cases 62–64 on s.
+func emailNeverLinks(t *testing.T, s *servertest.Server) {
 	agreed := []string{"profile_nickname", "account_email"}
 	login := func(id int64) map[string]any {
 		t.Helper()
@@ -369,13 +373,28 @@ func TestChecklist_081_LoginStartFloodBounded(t *testing.T) {
 	}
 }
 
-// TestChecklist_095_TokensAtRest: after logins (SPA, SDK), refreshes and a browser login, the
-// SQLite files (database and WAL) hold no refresh token, access token, Kakao token or code:
-// refresh tokens are stored as hashes, Kakao's tokens not at all.
+// TestChecklist_095_TokensAtRest: after logins (SPA, SDK) and refreshes, the SQLite files
+// (database and WAL) hold no refresh token, access token, Kakao token or code: refresh tokens
+// are stored as hashes, Kakao's tokens not at all. TestChecklist_095_TokensAtRestPostgreSQL
+// checks the same on PostgreSQL.
 func TestChecklist_095_TokensAtRest(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "kakaoauth.db")
+	path := filepath.Join(t.TempDir(), "kakaoauth.db")
 	s := servertest.Start(t, func(o *servertest.Options) { o.DatabasePath = path })
+	tokensAtRest(t, s, func() []byte {
+		var all []byte
+		for _, suffix := range []string{"", "-wal"} {
+			if raw, err := os.ReadFile(path + suffix); err == nil {
+				all = append(all, raw...)
+			}
+		}
+		return all
+	})
+}
+
+// tokensAtRest runs the flows of case 95 on s and checks that dump (the whole database)
+// holds none of their secrets.
+func tokensAtRest(t *testing.T, s *servertest.Server, dump func() []byte) {
+	t.Helper()
 	var secrets []string
 	code := s.MintCode(t, 4217730412856391024)
 	r := spaToken(t, s, code)
@@ -392,17 +411,12 @@ func TestChecklist_095_TokensAtRest(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("SDK login: %d %v", r.StatusCode, sb)
 	}
-	secrets = append(secrets, kat, sb["token"].(map[string]any)["refresh"].(string))
+	secrets = append(secrets, kat, kid, sb["token"].(map[string]any)["refresh"].(string))
 
-	var files [][]byte
-	for _, suffix := range []string{"", "-wal"} {
-		if raw, err := os.ReadFile(path + suffix); err == nil {
-			files = append(files, raw)
-		}
-	}
-	// The files read are the database: they hold the first user's nickname.
-	if !bytes.Contains(bytes.Join(files, nil), []byte("김민준")) {
-		t.Fatal("the database files read do not hold the users")
+	raw := dump()
+	// What was read is the database: it holds the first user's nickname.
+	if !bytes.Contains(raw, []byte("김민준")) {
+		t.Fatal("the database dump does not hold the users")
 	}
 	for _, sec := range secrets {
 		// The part after a prefix such as kar_, and the token itself.
@@ -410,10 +424,8 @@ func TestChecklist_095_TokensAtRest(t *testing.T) {
 		if i := strings.IndexByte(sec, '_'); i >= 0 && i < 8 {
 			probe = sec[i+1:]
 		}
-		for _, raw := range files {
-			if bytes.Contains(raw, []byte(probe)) {
-				t.Errorf("the database holds a secret in clear: %.12s…", sec)
-			}
+		if bytes.Contains(raw, []byte(probe)) {
+			t.Errorf("the database holds a secret in clear: %.12s…", sec)
 		}
 	}
 }
