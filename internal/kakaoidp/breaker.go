@@ -18,8 +18,8 @@ const (
 	DefaultBreakerWindow       = 60 * time.Second // failures are counted over this rolling window
 	DefaultBreakerMinCalls     = 20               // calls in the window before the ratio counts
 	DefaultBreakerFailureRatio = 0.5              // share of outage failures that opens the breaker
-	DefaultBreakerConsecutive  = 10               // consecutive outage failures open it at once
-	DefaultBreakerOpenFor      = 30 * time.Second // how long it stays open before one trial call
+	DefaultBreakerConsecutive  = 20               // consecutive outage failures open it at once
+	DefaultBreakerOpenFor      = 10 * time.Second // how long it stays open before one trial call
 )
 
 // BreakerConfig configures a Breaker; zero fields take the defaults above.
