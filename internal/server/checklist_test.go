@@ -429,3 +429,57 @@ func tokensAtRest(t *testing.T, s *servertest.Server, dump func() []byte) {
 		}
 	}
 }
+
+// kakaoTokensWithNonce gets Kakao tokens for user whose ID token carries nonce, as an app's
+// Kakao login would (a code with the nonce, exchanged at the emulator's /oauth/token).
+func kakaoTokensWithNonce(t *testing.T, s *servertest.Server, user int64, nonce string) (access, idToken string) {
+	t.Helper()
+	r := servertest.PostJSON(t, http.DefaultClient, s.EmulatorURL+"/_emulator/code",
+		map[string]any{"user_id": user, "redirect_uri": servertest.SPARedirect, "nonce": nonce}, nil)
+	code, _ := servertest.Decode(t, r)["code"].(string)
+	app := s.Emulator.App()
+	tr, err := http.PostForm(s.EmulatorURL+"/oauth/token", url.Values{
+		"grant_type": {"authorization_code"}, "client_id": {app.RESTKey}, "client_secret": {app.ClientSecret},
+		"redirect_uri": {servertest.SPARedirect}, "code": {code},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := servertest.Decode(t, tr)
+	access, _ = m["access_token"].(string)
+	idToken, _ = m["id_token"].(string)
+	if tr.StatusCode != 200 || access == "" || idToken == "" {
+		t.Fatalf("Kakao tokens with a nonce: %d %v", tr.StatusCode, m)
+	}
+	return access, idToken
+}
+
+// TestChecklist_023_SDKNonceSingleUse: an SDK login whose ID token carries a nonce consumes
+// it: the same tokens and nonce again are 401 invalid_token, as is another ID token with the
+// same nonce; a wrong nonce is 401 and does not spend the right one; a new nonce logs in.
+func TestChecklist_023_SDKNonceSingleUse(t *testing.T) {
+	s := servertest.Start(t)
+	const user = 4217730412856391024
+	login := func(access, idToken, nonce string) (int, map[string]any) {
+		r, b := s.SDKLogin(t, http.DefaultClient, map[string]string{"access_token": access, "id_token": idToken, "nonce": nonce})
+		return r.StatusCode, b
+	}
+	at, idt := kakaoTokensWithNonce(t, s, user, "nonce-one-0123456789")
+	if st, b := login(at, idt, "another-nonce-000000"); st != 401 || b["error"] != "invalid_token" {
+		t.Fatalf("wrong nonce: %d %v", st, b)
+	}
+	if st, b := login(at, idt, "nonce-one-0123456789"); st != 200 {
+		t.Fatalf("first login with the nonce: %d %v", st, b)
+	}
+	if st, b := login(at, idt, "nonce-one-0123456789"); st != 401 || b["error"] != "invalid_token" {
+		t.Fatalf("replayed nonce: %d %v", st, b)
+	}
+	at2, idt2 := kakaoTokensWithNonce(t, s, user, "nonce-one-0123456789")
+	if st, b := login(at2, idt2, "nonce-one-0123456789"); st != 401 {
+		t.Fatalf("another ID token with a used nonce: %d %v", st, b)
+	}
+	at3, idt3 := kakaoTokensWithNonce(t, s, user, "nonce-two-0123456789")
+	if st, b := login(at3, idt3, "nonce-two-0123456789"); st != 200 {
+		t.Fatalf("a new nonce: %d %v", st, b)
+	}
+}
