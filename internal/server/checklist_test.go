@@ -483,3 +483,39 @@ func TestChecklist_023_SDKNonceSingleUse(t *testing.T) {
 		t.Fatalf("a new nonce: %d %v", st, b)
 	}
 }
+
+// TestChecklist_075_NoTokensInURLNoRepeats: tokens are read only from Authorization: Bearer,
+// the JSON body or our cookies — never from the query (a valid access token or Kakao token in
+// the URL authenticates nothing) — and repeated callback parameters are refused before Kakao.
+func TestChecklist_075_NoTokensInURLNoRepeats(t *testing.T) {
+	s := servertest.Start(t)
+	access, refresh := s.SPASignIn(t, 4217730412856391024)
+	for _, u := range []string{"/auth/me?access_token=", "/auth/me?token=", "/auth/sessions?access_token="} {
+		r, b := servertest.GetJSON(t, http.DefaultClient, s.BaseURL+u+url.QueryEscape(access), "")
+		if r.StatusCode != 401 {
+			t.Errorf("GET %s<valid token>: %d %v", u, r.StatusCode, b)
+		}
+	}
+	r := servertest.Do(t, http.DefaultClient, "POST", s.BaseURL+"/auth/token/refresh?refresh="+url.QueryEscape(refresh), map[string]string{"Content-Type": "application/json"}, `{}`)
+	if b := servertest.Decode(t, r); r.StatusCode == 200 {
+		t.Errorf("refresh token in the query was used: %v", b)
+	}
+	kat, _ := s.SDKToken(t, 4217730412856391025, nil)
+	r = servertest.Do(t, http.DefaultClient, "POST", s.BaseURL+"/auth/kakao/sdk?access_token="+url.QueryEscape(kat), map[string]string{"Content-Type": "application/json"}, `{}`)
+	if b := servertest.Decode(t, r); r.StatusCode != 400 {
+		t.Errorf("Kakao token in the query: %d %v", r.StatusCode, b)
+	}
+	c := servertest.NewBrowser(t)
+	authz := s.StartLogin(t, c, "")
+	state := authz.Query().Get("state")
+	s.Emulator.ResetCalls()
+	for _, q := range []string{"code=a&code=b&state=" + state, "code=a&state=" + state + "&state=" + state, "code=a&state=" + state + "&error=x&error=y"} {
+		r := getNoRedirect(t, c, s.BaseURL+"/auth/kakao/callback?"+q)
+		if r.StatusCode != 400 {
+			t.Errorf("callback ?%s: %d, want 400", q, r.StatusCode)
+		}
+	}
+	if n := s.Emulator.Calls("/oauth/token"); n != 0 {
+		t.Errorf("repeated parameters reached Kakao %d times", n)
+	}
+}
