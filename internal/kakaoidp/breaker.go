@@ -159,9 +159,20 @@ func (p *Provider) ExchangeCode(ctx context.Context, ex auth.CodeExchange) (auth
 	return p.Breaker.do(func() (auth.Profile, error) { return p.exchangeCode(ctx, ex) })
 }
 
-// SDKLogin is sdkLogin (kakaoidp.go) through the breaker.
+// SDKLogin is sdkLogin (kakaoidp.go) through the breaker. A token refused as invalid_token is
+// refused again from memory for a minute without asking Kakao (rejectcache.go).
 func (p *Provider) SDKLogin(ctx context.Context, accessToken, idToken, nonce string) (auth.Profile, error) {
-	return p.Breaker.do(func() (auth.Profile, error) { return p.sdkLogin(ctx, accessToken, idToken, nonce) })
+	key, now := rejectKey(accessToken, idToken, nonce), time.Now()
+	if e, ok := p.rejects.get(key, now); ok {
+		c := *e
+		return auth.Profile{}, &c
+	}
+	prof, err := p.Breaker.do(func() (auth.Profile, error) { return p.sdkLogin(ctx, accessToken, idToken, nonce) })
+	var ae *auth.Error
+	if errors.As(err, &ae) && ae.Code == auth.ECodeInvalidToken {
+		p.rejects.put(key, ae, now)
+	}
+	return prof, err
 }
 
 // Unlink is unlink (kakaoidp.go) through the breaker: while Kakao is failing, an unlink fails

@@ -26,6 +26,8 @@ type Provider struct {
 	Scopes []string
 	// Breaker, when set, guards the logins' and unlinks' calls to Kakao (breaker.go).
 	Breaker *Breaker
+
+	rejects rejectCache // SDK tokens refused lately (rejectcache.go)
 }
 
 // AuthorizeURL is Kakao's /oauth/authorize URL for a browser login: state, nonce, PKCE S256,

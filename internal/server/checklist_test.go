@@ -519,3 +519,29 @@ func TestChecklist_075_NoTokensInURLNoRepeats(t *testing.T) {
 		t.Errorf("repeated parameters reached Kakao %d times", n)
 	}
 }
+
+// TestChecklist_081_RefusedSDKTokenRemembered: an SDK token Kakao refused is refused again
+// for a while without asking Kakao (a flood of one bad token costs one Kakao call), with the
+// same answer; an outage is not remembered, so the same token works once Kakao is back (32).
+func TestChecklist_081_RefusedSDKTokenRemembered(t *testing.T) {
+	s := servertest.Start(t)
+	s.Emulator.ResetCalls()
+	for i := 0; i < 5; i++ {
+		r, b := s.SDKLogin(t, http.DefaultClient, map[string]string{"access_token": "not-a-kakao-token"})
+		if r.StatusCode != 401 || b["error"] != "invalid_token" || b["kakao_error_code"] != "-401" {
+			t.Fatalf("bad token, try %d: %d %v", i, r.StatusCode, b)
+		}
+	}
+	if n := s.Emulator.Calls("/v1/user/access_token_info"); n != 1 {
+		t.Errorf("one bad token sent 5 times asked Kakao %d times, want 1", n)
+	}
+	at, _ := s.SDKToken(t, 4217730412856391025, nil)
+	s.Emulator.SetFault("/v1/user/access_token_info", kakaotest.Fault{Status: 503})
+	if r, b := s.SDKLogin(t, http.DefaultClient, map[string]string{"access_token": at}); r.StatusCode != 503 {
+		t.Fatalf("Kakao down: %d %v", r.StatusCode, b)
+	}
+	s.Emulator.ClearFaults()
+	if r, b := s.SDKLogin(t, http.DefaultClient, map[string]string{"access_token": at}); r.StatusCode != 200 {
+		t.Fatalf("the same token once Kakao is back: %d %v", r.StatusCode, b)
+	}
+}
