@@ -62,7 +62,10 @@ func TestBreaker_088_PartialOutage(t *testing.T) {
 	s.ResetCalls(t)
 
 	t.Run("logins_fail_fast", func(t *testing.T) {
-		r := spaToken(t, s, s.MintCode(t, user))
+		code := s.MintCode(t, user)
+		start := time.Now()
+		r := spaToken(t, s, code)
+		t.Logf("a login with the breaker open answered %d in %v", r.StatusCode, time.Since(start))
 		m := servertest.Decode(t, r)
 		ra, _ := strconv.Atoi(r.Header.Get("Retry-After"))
 		if r.StatusCode != 503 || m["error"] != "kakao_unavailable" || ra < 1 || ra > 3600 {
