@@ -393,7 +393,7 @@ var settings = []setting{
 	},
 	{
 		Name:    "KAKAOAUTH_TLS_KEY_FILE",
-		Meaning: "The PEM private key of `KAKAOAUTH_TLS_CERT_FILE`.",
+		Meaning: "The PEM private key of `KAKAOAUTH_TLS_CERT_FILE`; refused when every user may read it (`chmod 600`).",
 		Parse:   func(v string, c *config) error { c.TLSKeyFile = v; return nil },
 	},
 	{

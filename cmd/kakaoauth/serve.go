@@ -385,6 +385,9 @@ type fileStamp struct {
 // newCertReloader loads the pair; an error names the variable of the file at fault.
 func newCertReloader(certFile, keyFile string, every time.Duration, log *slog.Logger) (*certReloader, error) {
 	c := &certReloader{certFile: certFile, keyFile: keyFile, every: every, log: log}
+	if err := checkPrivateFile("KAKAOAUTH_TLS_KEY_FILE", keyFile); err != nil { // keyperm.go
+		return nil, err
+	}
 	stamp, err := c.stat()
 	if err != nil {
 		return nil, err

@@ -112,6 +112,9 @@ type Config struct {
 	// AuditRetention is how long audit events are kept by the pruning (KAKAOAUTH_AUDIT_RETENTION);
 	// 0: 90 days, negative: forever.
 	AuditRetention time.Duration
+	// KakaoBreaker tunes the circuit breaker around the logins' Kakao calls (checklist case 88);
+	// zero fields take kakaoidp's defaults.
+	KakaoBreaker kakaoidp.BreakerConfig
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -237,6 +240,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 	if cfg.SessionCacheTTL >= 0 {
 		svcStore = sessioncache.New(timed, cfg.SessionCacheTTL)
 	}
+	idp.Breaker = newKakaoBreaker(cfg.KakaoBreaker, m, log)
 	var svc *auth.Service
 	worker, outbox, err := newWorker(cfg, store, m, func(ctx context.Context, it auth.OutboxItem) error {
 		return svc.DoOutboxItem(ctx, it)

@@ -29,6 +29,8 @@ const (
 	ECodeKakaoMisconfigured = "kakao_misconfigured"     // 502 our Kakao app settings are wrong
 	ECodeUnavailable        = "temporarily_unavailable" // 503 database or other dependency down
 	ECodeInternal           = "internal_error"          // 500 a bug: never for client input
+	// ECodeReauthRequired: 401, the session signed in too long ago for this (account deletion).
+	ECodeReauthRequired = "reauthentication_required"
 )
 
 // Error is a failure with a stable code that the boundary translates to a status and a message.

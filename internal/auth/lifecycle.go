@@ -35,6 +35,9 @@ func (s *Service) LoginWithSDK(ctx context.Context, l SDKLogin, meta SessionMeta
 	if err != nil {
 		return LoginResult{}, err
 	}
+	if err := s.consumeSDKNonce(ctx, l); err != nil { // sdknonce.go
+		return LoginResult{}, err
+	}
 	return s.LoginWithProfile(ctx, p, meta)
 }
 

@@ -24,6 +24,10 @@ type Provider struct {
 	RequireIDToken bool
 	// Scopes are the extra consent items the browser flow asks for (KAKAOAUTH_KAKAO_SCOPES).
 	Scopes []string
+	// Breaker, when set, guards the logins' and unlinks' calls to Kakao (breaker.go).
+	Breaker *Breaker
+
+	rejects rejectCache // SDK tokens refused lately (rejectcache.go)
 }
 
 // AuthorizeURL is Kakao's /oauth/authorize URL for a browser login: state, nonce, PKCE S256,
@@ -48,7 +52,7 @@ func (p *Provider) CallbackError(q url.Values) *auth.Error {
 
 // ExchangeCode trades the code; with an ID token the profile comes from its verified claims
 // (one round trip to Kakao), otherwise from /v2/user/me.
-func (p *Provider) ExchangeCode(ctx context.Context, ex auth.CodeExchange) (auth.Profile, error) {
+func (p *Provider) exchangeCode(ctx context.Context, ex auth.CodeExchange) (auth.Profile, error) {
 	tok, err := p.Client.Exchange(ctx, ex.Code, ex.RedirectURI, ex.CodeVerifier)
 	if err != nil {
 		return auth.Profile{}, MapError(err)
@@ -84,7 +88,7 @@ func (p *Provider) ExchangeCode(ctx context.Context, ex auth.CodeExchange) (auth
 // and an ID token, when sent, must verify (aud may be the native or JavaScript key, see
 // kakao.Config.Audiences) with sub equal to that id. Every refusal is invalid_token; Kakao's
 // outages stay 503/504.
-func (p *Provider) SDKLogin(ctx context.Context, accessToken, idToken, nonce string) (auth.Profile, error) {
+func (p *Provider) sdkLogin(ctx context.Context, accessToken, idToken, nonce string) (auth.Profile, error) {
 	info, err := p.Client.VerifyAccessToken(ctx, accessToken)
 	if err != nil {
 		return auth.Profile{}, MapError(err)
@@ -110,7 +114,7 @@ func (p *Provider) SDKLogin(ctx context.Context, accessToken, idToken, nonce str
 
 // Unlink unlinks a Kakao user from our app with the admin key. A user who is not linked any more
 // (-101) counts as unlinked.
-func (p *Provider) Unlink(ctx context.Context, subject string) error {
+func (p *Provider) unlink(ctx context.Context, subject string) error {
 	id, err := strconv.ParseInt(subject, 10, 64)
 	if err != nil || id <= 0 {
 		return &auth.Error{Code: auth.ECodeInvalidRequest, Message: "not a Kakao user id: " + subject}

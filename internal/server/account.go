@@ -49,6 +49,14 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request, fromPage 
 		return
 	}
 	setLogUser(r, u.ID)
+	if err := s.requireRecentLogin(w, r, u.ID, c.SessionID); err != nil {
+		if auth.ErrorCode(err) == auth.ECodeReauthRequired && (fromPage || sc.form || strings.Contains(r.Header.Get("Accept"), "text/html")) {
+			http.Redirect(w, r, s.reauthURL(), http.StatusSeeOther)
+			return
+		}
+		fail(err)
+		return
+	}
 	res, err := s.cfg.Service.DeleteAccount(r.Context(), u.ID, c.SessionID, s.clientIP(r))
 	if err != nil {
 		fail(err)
@@ -96,6 +104,14 @@ func (s *Server) handleAccountDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	if claims.SessionID == "" {
 		http.Redirect(w, r, s.path("/"), http.StatusSeeOther)
+		return
+	}
+	if err := s.requireRecentLogin(w, r, claims.Subject, claims.SessionID); err != nil {
+		if auth.ErrorCode(err) == auth.ECodeReauthRequired {
+			http.Redirect(w, r, s.reauthURL(), http.StatusSeeOther)
+			return
+		}
+		s.renderError(w, r, err)
 		return
 	}
 	s.cfg.Pages.Delete(w, r, http.StatusOK, web.DeletePage{

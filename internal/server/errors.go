@@ -49,6 +49,7 @@ var errorTable = []errorRow{
 	{auth.ECodeUnavailable, http.StatusServiceUnavailable, "kakao_unavailable"},
 	{auth.ECodeInternal, http.StatusInternalServerError, "server"},
 	{auth.ECodeConflict, http.StatusConflict, "server"},
+	{auth.ECodeReauthRequired, http.StatusUnauthorized, "expired"},
 }
 
 // byCode and pageStatus index errorTable.

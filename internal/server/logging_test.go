@@ -13,10 +13,10 @@ import (
 	"github.com/kakaoauth/kakaoauth/kakao/kakaotest"
 )
 
-// TestLogging_NoSecrets drives the flows, their common errors and a Kakao fault with logging at
+// TestLogging_097_NoSecrets drives the flows, their common errors and a Kakao fault with logging at
 // debug level, and checks the log never holds a token, code, secret, cookie or email, while it
 // does hold one line per request with its request id, route and status.
-func TestLogging_NoSecrets(t *testing.T) {
+func TestLogging_097_NoSecrets(t *testing.T) {
 	s := servertest.Start(t, func(o *servertest.Options) { o.LogLevel = slog.LevelDebug })
 	var secrets []string
 	spaLogin := func(code string) *http.Response {

@@ -107,6 +107,9 @@ type Config struct {
 	// OIDC is the standard OpenID Provider (internal/oidcop), served at /oauth2/, /auth/oidc/ and
 	// both discovery paths; nil keeps the first-party discovery document.
 	OIDC OIDCProvider
+	// ReauthMaxAge is how recently a session must have signed in with Kakao to delete the
+	// account (reauth.go); default auth.DefaultReauthMaxAge (10 minutes).
+	ReauthMaxAge time.Duration
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.
@@ -167,7 +170,7 @@ func New(cfg Config) *Server {
 		cfg: cfg, log: cfg.Logger,
 		origins:   map[string]bool{origin(cfg.PublicURL): true},
 		redirects: map[string]bool{},
-		returnTo:  map[string]bool{cfg.BasePath + "/": true},
+		returnTo:  map[string]bool{cfg.BasePath + "/": true, cfg.BasePath + "/account/delete": true},
 	}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[o] = true

@@ -1,0 +1,120 @@
+package tokens
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+)
+
+// FuzzVerify feeds any string to Verify: no panic, every error a *TokenError, and success only
+// for a token this issuer signed (a fuzzer cannot forge an ES256 signature, so any other
+// success is a parser that accepted something it should not).
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f)
+	signed := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		tok := fx.sign(f)
+		signed[tok] = true
+		f.Add(tok)
+		parts := strings.Split(tok, ".")
+		f.Add(parts[0] + "." + parts[1] + ".")
+		f.Add(parts[0] + "." + parts[1] + "." + parts[2] + "=")
+		f.Add(parts[0] + ".." + parts[2])
+		f.Add(" " + tok)
+		f.Add(tok + "." + parts[2])
+	}
+	f.Add("")
+	f.Add("a.b.c")
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := fx.iss.Verify(token)
+		if err != nil {
+			var te *TokenError
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v (%T) is not a *TokenError", err, err)
+			}
+			return
+		}
+		if !signed[token] {
+			t.Fatalf("Verify accepted a token it did not sign: %q → %+v", token, c)
+		}
+	})
+}
+
+// FuzzVerifyClaims signs any header and claims with the issuer's own key and verifies them, so
+// the fuzzer reaches the header and claims parsers behind the signature check. When Verify
+// accepts, a strict JSON parser (duplicate names refused, names matched exactly) must read the
+// same values: no parser differential (checklist case 36).
+func FuzzVerifyClaims(f *testing.F) {
+	fx := newFixture(f)
+	kid, priv := fx.privateKey(f)
+	now := fx.clock.Now()
+	hdr := fmt.Sprintf(`{"alg":"ES256","kid":%q,"typ":"at+jwt"}`, kid)
+	base := render(baseClaims(now))
+	f.Add(hdr, base)
+	f.Add(hdr, render(append(baseClaims(now), kv{"sub", `"user-2"`})))
+	f.Add(hdr, render(append(baseClaims(now), kv{`s\u0075b`, `"user-2"`})))
+	f.Add(hdr, render(with(baseClaims(now), "aud", `["`+testIss+`"]`)))
+	f.Add(hdr, render(with(baseClaims(now), "exp", `1e309`)))
+	f.Add(hdr, render(with(baseClaims(now), "nbf", fmt.Sprint(now.Add(time.Hour).Unix()))))
+	f.Add(fmt.Sprintf(`{"alg":"ES256","alg":"none","kid":%q,"typ":"at+jwt"}`, kid), base)
+	f.Add(fmt.Sprintf(`{"alg":"ES256","kid":%q,"typ":"application/at+jwt","crit":["b64"]}`, kid), base)
+	f.Fuzz(func(t *testing.T, header, claims string) {
+		tok := signES256(t, priv, header, claims)
+		c, err := fx.iss.Verify(tok)
+		if err != nil {
+			var te *TokenError
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v (%T) is not a *TokenError", err, err)
+			}
+			return
+		}
+		var h map[string]any
+		if err := jsonv2.Unmarshal([]byte(header), &h); err != nil {
+			t.Fatalf("accepted a header a strict parser refuses (%v): %s", err, header)
+		}
+		if h["alg"] != "ES256" || h["kid"] != kid {
+			t.Fatalf("accepted header %s", header)
+		}
+		var m map[string]any
+		if err := jsonv2.Unmarshal([]byte(claims), &m); err != nil {
+			t.Fatalf("accepted claims a strict parser refuses (%v): %s", err, claims)
+		}
+		if m["sub"] != c.Subject || m["sid"] != c.SessionID || m["iss"] != testIss || c.Subject == "" {
+			t.Fatalf("claims read differently: strict %v, Verify %+v", m, c)
+		}
+		if exp, ok := m["exp"].(float64); !ok || int64(exp) != c.Expiry.Unix() || !c.Expiry.After(now.Add(-time.Minute)) {
+			t.Fatalf("exp read differently or expired: strict %v, Verify %v", m["exp"], c.Expiry)
+		}
+	})
+}
+
+// FuzzSealOpen feeds any text to the flow-cookie sealer's Open: no panic, and success only
+// for text it sealed.
+func FuzzSealOpen(f *testing.F) {
+	s := mustSecrets(f, testSecret).FlowSealer()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	sealed := map[string]bool{}
+	for _, p := range []string{"", "state", strings.Repeat("x", 300)} {
+		txt, err := s.Seal("flow", []byte(p), now.Add(time.Hour))
+		if err != nil {
+			f.Fatal(err)
+		}
+		sealed[txt] = true
+		f.Add("flow", txt)
+		f.Add("other", txt)
+		f.Add("flow", txt[:len(txt)-1])
+	}
+	f.Add("flow", "")
+	f.Add("flow", "AAAA")
+	f.Fuzz(func(t *testing.T, purpose, text string) {
+		_, err := s.Open(purpose, text, now)
+		if err == nil && (!sealed[text] || purpose != "flow") {
+			t.Fatalf("Open(%q, %q) accepted text it did not seal for that purpose", purpose, text)
+		}
+	})
+}
