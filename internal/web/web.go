@@ -180,6 +180,12 @@ type AccountPage struct {
 	LogoutURL    string // default BasePath+"/auth/logout"
 	LogoutAllURL string // default BasePath+"/auth/logout?all=true"
 	DeleteURL    string // the delete-account confirmation page; "" shows no delete link
+	// Held is what kakaoauth holds about the person and what they agreed to at Kakao
+	// (held.go); nil shows no such section.
+	Held *HeldInfo
+	// ConsentOutcome is the result of an additional-consent round trip shown as the page's
+	// status: "granted", "partial" (some items still not agreed) or "declined"; "" none.
+	ConsentOutcome string
 }
 
 // DeletePage asks whether to delete the account (GET /account/delete): the consequences as a
@@ -274,6 +280,7 @@ type loginView struct {
 type accountView struct {
 	Nickname, Email, CSRF           string
 	LogoutURL, LogoutAllURL, Delete string
+	Held                            *heldView // held.go
 }
 
 type errorView struct {
@@ -372,6 +379,7 @@ func (r *Renderer) Account(w http.ResponseWriter, req *http.Request, status int,
 		LogoutAllURL: orDefault(p.LogoutAllURL, r.base+"/auth/logout?all=true"),
 		Delete:       p.DeleteURL,
 	}
+	r.addHeld(v, lang, p)
 	r.render(w, req, status, "account", v)
 }
 
