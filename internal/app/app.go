@@ -81,6 +81,13 @@ type Config struct {
 	// KakaoHTTPClient, when set, carries the calls to Kakao (its transport is wrapped by the
 	// metrics); default a client of its own.
 	KakaoHTTPClient *http.Client
+	// KakaoLogout is "", "off", "api" or "redirect" (KAKAOAUTH_KAKAO_LOGOUT, kakao.go).
+	KakaoLogout string
+	// KakaoLogoutRedirectURI is the logout_redirect_uri of KakaoLogout "redirect"; default
+	// PublicURL + /auth/kakao/logout/callback.
+	KakaoLogoutRedirectURI string
+	// KakaoStoreTokens keeps Kakao's tokens, sealed, for the service (KAKAOAUTH_KAKAO_STORE_TOKENS).
+	KakaoStoreTokens bool
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -185,6 +192,10 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		return nil, fmt.Errorf("kakao client: %w", err)
 	}
 	idp := &kakaoidp.Provider{Client: kc, RequireIDToken: cfg.OIDC, Scopes: cfg.Scopes}
+	kakaoExtras, kakaoLogoutURL, err := kakaoLink(cfg, store, idp, kc)
+	if err != nil {
+		return nil, err
+	}
 	svc := auth.NewService(auth.Config{
 		Store:           timed,
 		Access:          tokens.AccessAdapter{Issuer: issuer},
@@ -198,6 +209,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		RefreshGraceMax: cfg.RefreshGraceMax,
 		Now:             cfg.Now,
 		Logger:          log,
+		Kakao:           kakaoExtras,
 	})
 	// Under a path ("http://host/login"), every route, cookie and link carries it.
 	base := strings.TrimSuffix(cfg.PublicURL.Path, "/")
@@ -218,6 +230,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID},
 		AdminTokenSHA256: cfg.AdminTokenSHA256,
+		KakaoLogoutURL:   kakaoLogoutURL,
 		CanonicalHost:    cfg.CanonicalHost,
 		Logger:           log,
 		Now:              cfg.Now,

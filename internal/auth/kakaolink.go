@@ -225,13 +225,6 @@ func (s *Service) logoutAtKakao(ctx context.Context, userID string) {
 	s.audit(ctx, AuditEvent{Time: s.cfg.Now().UTC(), Type: "kakao_logout", UserID: userID, Detail: "kakao_id=" + u.KakaoID})
 }
 
-// ConsentResult is the outcome of an additional-consent round trip.
-type ConsentResult struct {
-	User         User
-	Agreed       []string
-	NeedsConsent []string
-}
-
 // UpdateConsent applies the profile of an additional-consent round trip to the signed-in user:
 // it must be the same Kakao account (else forbidden: consent never links another account, and
 // nothing changes), the profile fields are updated, the link is recorded, and the new session
@@ -268,4 +261,22 @@ func (l *LinkInfo) NeedsConsentOrNil() []string {
 		return nil
 	}
 	return l.NeedsConsent
+}
+
+// ConsentWithCode trades the code of an additional-consent round trip and applies it to the
+// signed-in user as UpdateConsent does.
+func (s *Service) ConsentWithCode(ctx context.Context, ex CodeExchange, userID, oldSessionID string, meta SessionMeta) (LoginResult, error) {
+	p, err := s.cfg.Identities.ExchangeCode(ctx, ex)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return s.UpdateConsent(ctx, userID, oldSessionID, p, meta)
+}
+
+// AgreedOrNil returns l.Agreed; nil for a nil l.
+func (l *LinkInfo) AgreedOrNil() []string {
+	if l == nil {
+		return nil
+	}
+	return l.Agreed
 }

@@ -133,6 +133,8 @@ type LoginResult struct {
 	// NeedsConsent are the consent items the service asks for that the person has not agreed
 	// to (kakaolink.go).
 	NeedsConsent []string
+	// Agreed are the consent items the person has agreed to at Kakao, as the login says.
+	Agreed []string
 }
 
 // LoginWithCode trades a Kakao authorization code and signs the person in.
@@ -181,6 +183,7 @@ func (s *Service) LoginWithProfile(ctx context.Context, p Profile, meta SessionM
 		User: u, Created: created, Session: sess,
 		Tokens:       Tokens{Access: access, AccessExpiry: aexp, Refresh: rt, RefreshExpiry: exp},
 		NeedsConsent: p.Link.NeedsConsentOrNil(),
+		Agreed:       p.Link.AgreedOrNil(),
 	}, nil
 }
 

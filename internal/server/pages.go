@@ -20,6 +20,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 				Lang: lang, JustSignedIn: result == "signed-in", Nickname: u.Nickname, Email: u.Email,
 				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: s.path("/auth/logout"), LogoutAllURL: s.path("/auth/logout?all=true"),
 				DeleteURL: s.path("/account/delete"),
+				Held:      s.heldInfo(r, u), ConsentOutcome: r.URL.Query().Get("consent"),
 			})
 			return
 		}

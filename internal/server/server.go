@@ -94,6 +94,9 @@ type Config struct {
 	// AdminTokenSHA256 is the SHA-256 (32 bytes) of the admin API's bearer token; empty: no
 	// admin API (/admin/ is 404).
 	AdminTokenSHA256 []byte
+	// KakaoLogoutURL, when set (KAKAOAUTH_KAKAO_LOGOUT=redirect), returns Kakao's
+	// /oauth/logout URL that a browser's logout goes through (kakao.go).
+	KakaoLogoutURL func() string
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.
