@@ -38,7 +38,7 @@ func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client
 		if err != nil {
 			return kx, nil, fmt.Errorf("KAKAOAUTH_SECRET: %w", err)
 		}
-		idp.KeepTokens = true
+		idp.KeepTokens, idp.Now = true, cfg.Now
 		kx.StoreTokens, kx.Vault, kx.Refresher = true, vault, idp
 	}
 	var logoutURL func() string

@@ -27,6 +27,9 @@ type Provider struct {
 	// KeepTokens hands Kakao's tokens of a code login to the domain (link.go), which keeps
 	// them sealed (KAKAOAUTH_KAKAO_STORE_TOKENS).
 	KeepTokens bool
+	// Now is the domain's clock, from which the expiries of kept Kakao tokens are counted
+	// (Kakao's expires_in); default time.Now.
+	Now func() time.Time
 }
 
 // AuthorizeURL is Kakao's /oauth/authorize URL for a browser login: state, nonce, PKCE S256,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/kakao"
@@ -48,8 +49,8 @@ func (p *Provider) withLink(ctx context.Context, prof auth.Profile, tok *kakao.T
 		link.NeedsConsent = missing
 	}
 	if p.KeepTokens && tok.AccessToken != "" {
-		link.Tokens = &auth.ProviderTokens{Access: tok.AccessToken, AccessExpiry: tok.Expiry,
-			Refresh: tok.RefreshToken, RefreshExpiry: tok.RefreshTokenExpiry, Scopes: link.Agreed}
+		link.Tokens = &auth.ProviderTokens{Access: tok.AccessToken, AccessExpiry: p.expiry(tok.ExpiresIn, tok.Expiry),
+			Refresh: tok.RefreshToken, RefreshExpiry: p.expiry(tok.RefreshTokenExpiresIn, tok.RefreshTokenExpiry), Scopes: link.Agreed}
 	}
 	prof.Link = link
 	return prof
@@ -64,8 +65,24 @@ func (p *Provider) RefreshKakao(ctx context.Context, prev auth.ProviderTokens) (
 	if err != nil {
 		return auth.ProviderTokens{}, MapError(err)
 	}
-	return auth.ProviderTokens{Access: t.AccessToken, AccessExpiry: t.Expiry, Refresh: t.RefreshToken,
-		RefreshExpiry: t.RefreshTokenExpiry, Scopes: t.Scopes}, nil
+	out := auth.ProviderTokens{Access: t.AccessToken, AccessExpiry: p.expiry(t.ExpiresIn, t.Expiry), Refresh: t.RefreshToken,
+		RefreshExpiry: prev.RefreshExpiry, Scopes: t.Scopes}
+	if t.RefreshTokenRotated {
+		out.RefreshExpiry = p.expiry(t.RefreshTokenExpiresIn, t.RefreshTokenExpiry)
+	}
+	return out, nil
+}
+
+// expiry counts Kakao's expires_in from the domain's clock; fallback when Kakao sent none.
+func (p *Provider) expiry(expiresIn int64, fallback time.Time) time.Time {
+	if expiresIn <= 0 {
+		return fallback
+	}
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	return now().Add(time.Duration(expiresIn) * time.Second)
 }
 
 // LogoutAtKakao logs a Kakao user out with the admin key (POST /v1/user/logout,

@@ -61,7 +61,7 @@ func TestExchangeCode_NeedsConsent(t *testing.T) {
 
 func TestRefreshKakao_KeepsOldRefreshTokenAndFailsAfterUnlink(t *testing.T) {
 	e := newEnv(t, nil, nil)
-	e.p.KeepTokens = true
+	e.p.KeepTokens, e.p.Now = true, e.clock.Now
 	p, err := e.p.ExchangeCode(context.Background(), e.code(t, userVerified, ""))
 	if err != nil {
 		t.Fatal(err)
