@@ -111,6 +111,11 @@ func (e *Emulator) authorizeGet(w http.ResponseWriter, r *http.Request) {
 	openidAsked := false
 	for _, s := range scopes {
 		switch {
+		case s == ScopeOpenID && !app.OIDC:
+			// Kakao refuses openid for an app without OpenID Connect (KOE205 on its page);
+			// the emulator redirects invalid_scope, as for any item not set in the app.
+			fail("invalid_scope", "invalid scope: openid (OpenID Connect is not enabled for the app)")
+			return
 		case s == ScopeOpenID:
 			openidAsked = true
 		case appItem(app, s) != nil:
