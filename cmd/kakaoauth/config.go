@@ -756,7 +756,7 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, AdminKey: c.AdminKey, AppID: c.AppID,
 			AuthURL: c.AuthURL, APIURL: c.APIURL, Audiences: c.Audiences, WithoutIDToken: !c.OIDC,
 			Scopes: c.Scopes, Timeout: c.KakaoTimeout,
-			Logout: c.KakaoLogout, LogoutRedirectURI: c.KakaoLogoutURI, StoreTokens: c.KakaoKeepTokens,
+			Logout: strings.TrimPrefix(c.KakaoLogout, "off"), LogoutRedirectURI: c.KakaoLogoutURI, StoreTokens: c.KakaoKeepTokens,
 		},
 		RedirectURIs: c.RedirectURIs, ReturnTo: c.ReturnTo, AllowedOrigins: c.AllowedOrigins,
 		TokenAudience: c.TokenAudience,
