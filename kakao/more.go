@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -132,15 +131,6 @@ func (c *Client) LogoutURL(logoutRedirectURI, state string) string {
 // AuthURL is the kauth base URL the client uses (no trailing slash).
 func (c *Client) AuthURL() string { return c.authURL }
 
-// APIURL is the kapi base URL the client uses (no trailing slash).
-func (c *Client) APIURL() string { return c.apiURL }
-
-// ClientID is the REST API key the client sends.
-func (c *Client) ClientID() string { return c.cfg.ClientID }
-
 // HTTPClient is the client's own HTTP client (capped bodies, no redirects followed), for
 // diagnostics that need a raw Kakao answer.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
-
-// UserIDString formats a Kakao user ID as Kakao's decimal string.
-func UserIDString(id int64) string { return strconv.FormatInt(id, 10) }

@@ -24,7 +24,7 @@ const KakaoLogoutCallbackPath = "/auth/kakao/logout/callback"
 // kakaoLink wires the Kakao link extras: consent tracking on every store that keeps links,
 // sealed Kakao tokens when asked, and the Kakao logout mode. The second result is the
 // server's KakaoLogoutURL (nil unless the mode is redirect).
-func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client) (auth.KakaoConfig, func() string, error) {
+func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client) (auth.KakaoConfig, func(string) string, error) {
 	var kx auth.KakaoConfig
 	// The raw store: the metrics wrapper times auth.Store only.
 	if ks, ok := store.(auth.KakaoStore); ok {
@@ -41,7 +41,7 @@ func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client
 		idp.KeepTokens, idp.Now = true, cfg.Now
 		kx.StoreTokens, kx.Vault, kx.Refresher = true, vault, idp
 	}
-	var logoutURL func() string
+	var logoutURL func(state string) string
 	switch cfg.KakaoLogout {
 	case "", KakaoLogoutOff:
 	case KakaoLogoutAPI:
@@ -54,7 +54,7 @@ func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client
 		if target == "" {
 			target = strings.TrimSuffix(cfg.PublicURL.String(), "/") + KakaoLogoutCallbackPath
 		}
-		logoutURL = func() string { return kc.LogoutURL(target, "") }
+		logoutURL = func(state string) string { return kc.LogoutURL(target, state) }
 	default:
 		return kx, nil, fmt.Errorf("KAKAOAUTH_KAKAO_LOGOUT: want off, api or redirect, got %q", cfg.KakaoLogout)
 	}

@@ -45,20 +45,24 @@ func (s *Server) handleAdminKakaoToken(w http.ResponseWriter, r *http.Request) {
 
 // handleKakaoLogoutCallback is the logout_redirect_uri of Kakao's /oauth/logout
 // (KAKAOAUTH_KAKAO_LOGOUT=redirect): our own logout is already done, so it only shows the
-// signed-out page.
+// signed-out page; Kakao's echoed state says which (signed-out or signed-out-all).
 func (s *Server) handleKakaoLogoutCallback(w http.ResponseWriter, r *http.Request) {
+	result := "signed-out"
+	if r.URL.Query().Get("state") == "signed-out-all" {
+		result = "signed-out-all"
+	}
 	w.Header()["Cache-Control"] = hdrNoStore
-	http.Redirect(w, r, s.path("/?result=signed-out#page-heading"), http.StatusSeeOther)
+	http.Redirect(w, r, s.path("/?result="+result+"#page-heading"), http.StatusSeeOther)
 }
 
 // kakaoLogoutRedirect is where a browser goes after our logout with
 // KAKAOAUTH_KAKAO_LOGOUT=redirect: Kakao's /oauth/logout, which comes back to
-// /auth/kakao/logout/callback. "" when that mode is off.
-func (s *Server) kakaoLogoutRedirect() string {
+// /auth/kakao/logout/callback with result as its state. "" when that mode is off.
+func (s *Server) kakaoLogoutRedirect(result string) string {
 	if s.cfg.KakaoLogoutURL == nil {
 		return ""
 	}
-	return s.cfg.KakaoLogoutURL()
+	return s.cfg.KakaoLogoutURL(result)
 }
 
 // heldInfo is the signed-in page's "what we hold" for u; nil when nothing about the Kakao

@@ -135,6 +135,15 @@ func TestKakaoLogout_Redirect(t *testing.T) {
 	if body := servertest.ReadBody(t, r); !strings.Contains(body, `name="request"`) {
 		t.Errorf("after logging out of Kakao, the login went through without the person: %s", r.Request.URL)
 	}
+	// Logging out everywhere comes back to the page that says so (Kakao echoes the state).
+	servertest.ReadBody(t, s.BrowserLogin(t, c, servertest.UserWithEmail))
+	r = servertest.Do(t, c, "POST", s.BaseURL+"/auth/logout?all=true", map[string]string{
+		"Content-Type": "application/x-www-form-urlencoded", "Origin": s.BaseURL, "Accept": "text/html",
+	}, url.Values{"csrf": {s.Cookie(c, "/", "csrfToken")}}.Encode())
+	page = servertest.ReadBody(t, r)
+	if r.Request.URL.Query().Get("result") != "signed-out-all" || !strings.Contains(page, "모든 기기에서 로그아웃되었습니다") {
+		t.Errorf("logout everywhere came back to %s", r.Request.URL)
+	}
 }
 
 func TestKakaoLogout_RedirectNotRegisteredKOE007(t *testing.T) {

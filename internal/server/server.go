@@ -95,8 +95,8 @@ type Config struct {
 	// admin API (/admin/ is 404).
 	AdminTokenSHA256 []byte
 	// KakaoLogoutURL, when set (KAKAOAUTH_KAKAO_LOGOUT=redirect), returns Kakao's
-	// /oauth/logout URL that a browser's logout goes through (kakao.go).
-	KakaoLogoutURL func() string
+	// /oauth/logout URL that a browser's logout goes through, with state (kakao.go).
+	KakaoLogoutURL func(state string) string
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.

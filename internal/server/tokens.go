@@ -149,7 +149,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		if all {
 			result = "signed-out-all"
 		}
-		if target := s.kakaoLogoutRedirect(); target != "" && sessionID != "" {
+		if target := s.kakaoLogoutRedirect(result); target != "" && sessionID != "" {
 			// Also out of the Kakao Account; Kakao comes back to /auth/kakao/logout/callback.
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
