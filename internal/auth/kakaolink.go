@@ -103,6 +103,13 @@ func (s *Service) recordKakaoLink(ctx context.Context, userID string, p Profile,
 			l.TokensSealed, l.AccessExpiresAt, l.RefreshExpiresAt = sealed, tok.AccessExpiry, tok.RefreshExpiry
 		}
 	}
+	if l.TokensSealed == nil {
+		// Without tokens a returning person's link rarely changes: a read spares the write.
+		if old, err := k.Links.KakaoLink(ctx, userID); err == nil && old.TokensSealed == nil &&
+			slices.Equal(old.Agreed, l.Agreed) && slices.Equal(old.NeedsConsent, l.NeedsConsent) {
+			return
+		}
+	}
 	if err := k.Links.PutKakaoLink(context.WithoutCancel(ctx), l); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "Kakao link not saved; it is saved again at the next login",
 			slog.String("user_id", userID), slog.Any("err", err))
