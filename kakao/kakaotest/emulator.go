@@ -3,7 +3,9 @@
 //
 // The emulator follows Kakao's documented (and, where undocumented, observed) behaviour: the same
 // paths, parameters, JSON field names and types, HTTP statuses, KOE and kapi error codes, token
-// lifetimes, refresh-token rotation rules and RS256 ID tokens. It adds what tests and local
+// lifetimes, refresh-token rotation rules and RS256 ID tokens; every consent item with its
+// *_needs_agreement (Details, AllConsentItems), service terms, additional consent (scope= for a
+// linked person), prompt, login_hint and /oauth/logout with KOE007. It adds what tests and local
 // development need: a consent page of its own, seeded users, a non-interactive mode, switchable
 // faults, a call log, a settable clock and an HTTP control API under /_emulator/.
 //
