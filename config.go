@@ -152,6 +152,16 @@ type Kakao struct {
 	WithoutIDToken bool
 	// Scopes are extra consent items to ask for.
 	Scopes []string
+	// Logout also logs the person out of Kakao on our logout: "api" (POST /v1/user/logout with
+	// AdminKey), "redirect" (the browser through Kakao's /oauth/logout, LogoutRedirectURI
+	// registered in the console), or "" / "off".
+	Logout string
+	// LogoutRedirectURI is the logout_redirect_uri of Logout "redirect"; default PublicURL +
+	// /auth/kakao/logout/callback.
+	LogoutRedirectURI string
+	// StoreTokens keeps Kakao's access and refresh tokens, sealed, so that the service can get a
+	// fresh Kakao access token of a user (GET /admin/users/{id}/kakao-token).
+	StoreTokens bool
 	// Timeout is the deadline of each call to Kakao; default 10s.
 	Timeout time.Duration
 	// HTTPClient carries the calls to Kakao; default a client of its own.
@@ -320,6 +330,7 @@ func (c Config) app() (app.Config, error) {
 		ClientID: c.Kakao.ClientID, ClientSecret: c.Kakao.ClientSecret, AdminKey: c.Kakao.AdminKey, AppID: c.Kakao.AppID,
 		AuthURL: authURL, APIURL: apiURL, Audiences: c.Kakao.Audiences, OIDC: !c.Kakao.WithoutIDToken,
 		Scopes: c.Kakao.Scopes, KakaoTimeout: c.Kakao.Timeout, KakaoHTTPClient: c.Kakao.HTTPClient,
+		KakaoLogout: c.Kakao.Logout, KakaoLogoutRedirectURI: c.Kakao.LogoutRedirectURI, KakaoStoreTokens: c.Kakao.StoreTokens,
 		RedirectURIs: c.RedirectURIs, ReturnTo: c.ReturnTo, AllowedOrigins: c.AllowedOrigins,
 		TokenAudience: c.TokenAudience,
 		AccessTTL:     c.AccessTTL, RefreshTTL: c.RefreshTTL, RefreshGrace: max(c.RefreshGrace, 0),

@@ -2,7 +2,8 @@
 // OIDC nonce), the code exchange and refresh at kauth's /oauth/token (through
 // golang.org/x/oauth2), ID-token verification against Kakao's JWKS (through
 // github.com/coreos/go-oidc/v3), and the kapi user endpoints (/v2/user/me,
-// access_token_info, logout, unlink, scopes, OIDC userinfo).
+// access_token_info, logout, unlink, scopes, service terms, OIDC userinfo), and
+// the "logout with Kakao Account" URL.
 //
 // Every failure is an *Error with a stable Kind and, for Kakao's answers, the
 // KOE or kapi code; Explain gives a one-line fix in Korean and English.

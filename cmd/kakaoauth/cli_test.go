@@ -57,6 +57,7 @@ var helpCases = []struct {
 	{[]string{"events", "retry"}, "usage: kakaoauth events", []string{"all-failed", "dev"}, nil},
 	{[]string{"backup"}, "usage: kakaoauth backup", []string{"dev", "force"}, []string{"KAKAOAUTH_DATABASE_URL"}},
 	{[]string{"restore"}, "usage: kakaoauth restore", []string{"dev"}, []string{"KAKAOAUTH_DATABASE_URL"}},
+	{[]string{"doctor"}, "usage: kakaoauth doctor", []string{"dev", "access-token", "timeout"}, []string{"KAKAOAUTH_KAKAO_CLIENT_ID", "KAKAOAUTH_KAKAO_CLIENT_SECRET", "KAKAOAUTH_KAKAO_ADMIN_KEY", "KAKAOAUTH_KAKAO_SCOPES", "KAKAOAUTH_KAKAO_LOGOUT"}},
 	{[]string{"version"}, "usage: kakaoauth version", nil, nil},
 	{[]string{"help"}, "usage: kakaoauth <command>", nil, nil},
 }

@@ -34,6 +34,9 @@ type config struct {
 	Audiences       []string // extra accepted ID-token audiences (native / JavaScript keys)
 	OIDC            bool
 	Scopes          []string
+	KakaoLogout     string // off, api, redirect
+	KakaoLogoutURI  string // logout_redirect_uri of redirect
+	KakaoKeepTokens bool
 	RedirectURIs    []string
 	ReturnTo        []string
 	AllowedOrigins  []string
@@ -173,6 +176,34 @@ var settings = []setting{
 		Name:    "KAKAOAUTH_KAKAO_SCOPES",
 		Meaning: "Extra consent items to ask for, comma-separated.",
 		Parse:   func(v string, c *config) error { c.Scopes = list(v); return nil },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_LOGOUT", Default: "off", DevDefault: "off",
+		Meaning: "Also log the person out of Kakao on our logout: `off`, `api` (`POST /v1/user/logout` with the admin key) or `redirect` (the browser through Kakao's `/oauth/logout`; register the logout redirect URI in the console, else Kakao shows KOE007). A failure at Kakao never blocks our logout.",
+		Parse: func(v string, c *config) error {
+			switch v {
+			case "off", "api", "redirect":
+				c.KakaoLogout = v
+				return nil
+			}
+			return fmt.Errorf("want off, api or redirect, got %q", v)
+		},
+	},
+	{
+		Name:    "KAKAOAUTH_KAKAO_LOGOUT_REDIRECT_URI",
+		Derived: "`KAKAOAUTH_PUBLIC_URL` + `/auth/kakao/logout/callback`", DevDerived: "`KAKAOAUTH_PUBLIC_URL` + `/auth/kakao/logout/callback`",
+		Meaning: "With `KAKAOAUTH_KAKAO_LOGOUT=redirect`: the `logout_redirect_uri` (register it under 카카오 로그인 > 로그아웃 리다이렉트 URI).",
+		Parse:   func(v string, c *config) error { c.KakaoLogoutURI = v; return redirectURI(v) },
+	},
+	{
+		Name: "KAKAOAUTH_KAKAO_STORE_TOKENS", Default: "false", DevDefault: "false",
+		Meaning: "Keep Kakao's access and refresh tokens (sealed with a key derived from `KAKAOAUTH_SECRET`) so that the service gets a fresh Kakao access token from `GET /admin/users/{id}/kakao-token`.",
+		Parse: func(v string, c *config) (err error) {
+			if c.KakaoKeepTokens, err = strconv.ParseBool(v); err != nil {
+				return fmt.Errorf("want true or false, got %q", v)
+			}
+			return nil
+		},
 	},
 	{
 		Name: "KAKAOAUTH_KAKAO_TIMEOUT", Default: "10s", DevDefault: "10s",
@@ -781,6 +812,7 @@ func (c config) kakaoauth(log *slog.Logger) kakaoauth.Config {
 			ClientID: c.ClientID, ClientSecret: c.ClientSecret, AdminKey: c.AdminKey, AppID: c.AppID,
 			AuthURL: c.AuthURL, APIURL: c.APIURL, Audiences: c.Audiences, WithoutIDToken: !c.OIDC,
 			Scopes: c.Scopes, Timeout: c.KakaoTimeout,
+			Logout: strings.TrimPrefix(c.KakaoLogout, "off"), LogoutRedirectURI: c.KakaoLogoutURI, StoreTokens: c.KakaoKeepTokens,
 		},
 		RedirectURIs: c.RedirectURIs, ReturnTo: c.ReturnTo, AllowedOrigins: c.AllowedOrigins,
 		TokenAudience: c.TokenAudience,

@@ -158,6 +158,11 @@ func startEmulator(cfg config, getenv func(string) string, log *slog.Logger) (*d
 	a := emulatorApp(cfg, getenv)
 	a.RedirectURIs = append(a.RedirectURIs, cfg.PublicURL.String()+"/auth/kakao/callback")
 	a.UnlinkWebhookURL = cfg.PublicURL.String() + "/auth/kakao/webhook/unlink"
+	// KAKAOAUTH_KAKAO_LOGOUT=redirect comes back to this logout redirect URI.
+	a.LogoutRedirectURIs = append(a.LogoutRedirectURIs, cfg.PublicURL.String()+"/auth/kakao/logout/callback")
+	if cfg.KakaoLogoutURI != "" {
+		a.LogoutRedirectURIs = append(a.LogoutRedirectURIs, cfg.KakaoLogoutURI)
+	}
 	emu := &devEmulator{
 		Emulator: kakaotest.New(a, kakaotest.DefaultUsers(), kakaotest.Options{Issuer: emuURL, Logger: log.With("component", "emulator")}),
 		ln:       ln,

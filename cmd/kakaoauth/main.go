@@ -7,6 +7,7 @@
 //	kakaoauth keys       list or rotate the signing keys
 //	kakaoauth events     list the outbox, or retry failed deliveries
 //	kakaoauth bench      drive a running server with load
+//	kakaoauth doctor     check a configuration against Kakao and say what to fix
 //	kakaoauth version    print the version
 //
 // Every command answers -h and --help with its flags and the variables it reads.
@@ -105,6 +106,7 @@ commands:
   backup    copy the SQLite database to a file while the server runs
   restore   check a backup and put it in place of the database (server stopped)
   bench     drive a running server (and its emulator) with load: login, me, refresh
+  doctor    check the Kakao app's settings against Kakao (keys, redirect URIs, OIDC, consent items)
   version   print the version (also: kakaoauth --version)
   help      this list; 'kakaoauth help <command>' is 'kakaoauth <command> --help'
 
@@ -141,6 +143,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, rest, getenv, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(rest, stdout)
 	case "help", "-h", "--help", "-help":

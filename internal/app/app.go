@@ -115,6 +115,13 @@ type Config struct {
 	// KakaoBreaker tunes the circuit breaker around the logins' Kakao calls (checklist case 88);
 	// zero fields take kakaoidp's defaults.
 	KakaoBreaker kakaoidp.BreakerConfig
+	// KakaoLogout is "", "off", "api" or "redirect" (KAKAOAUTH_KAKAO_LOGOUT, kakao.go).
+	KakaoLogout string
+	// KakaoLogoutRedirectURI is the logout_redirect_uri of KakaoLogout "redirect"; default
+	// PublicURL + /auth/kakao/logout/callback.
+	KakaoLogoutRedirectURI string
+	// KakaoStoreTokens keeps Kakao's tokens, sealed, for the service (KAKAOAUTH_KAKAO_STORE_TOKENS).
+	KakaoStoreTokens bool
 }
 
 // Store is a store whose schema the `migrate` command can bring up to date.
@@ -241,14 +248,22 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		svcStore = sessioncache.New(timed, cfg.SessionCacheTTL)
 	}
 	idp.Breaker = newKakaoBreaker(cfg.KakaoBreaker, m, log)
+	closeBudgets := func() {
+		if closeRedis != nil {
+			closeRedis()
+		}
+	}
+	kakaoExtras, kakaoLogoutURL, err := kakaoLink(cfg, store, idp, kc)
+	if err != nil {
+		closeBudgets()
+		return nil, err
+	}
 	var svc *auth.Service
 	worker, outbox, err := newWorker(cfg, store, m, func(ctx context.Context, it auth.OutboxItem) error {
 		return svc.DoOutboxItem(ctx, it)
 	})
 	if err != nil {
-		if closeRedis != nil {
-			closeRedis()
-		}
+		closeBudgets()
 		return nil, err
 	}
 	svc = auth.NewService(auth.Config{
@@ -267,6 +282,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		Now:             cfg.Now,
 		Logger:          log,
 		Budgets:         acct,
+		Kakao:           kakaoExtras,
 	})
 	// Under a path ("http://host/login"), every route, cookie and link carries it.
 	base := strings.TrimSuffix(cfg.PublicURL.Path, "/")
@@ -316,6 +332,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 		TrustedProxies:   cfg.TrustedProxies,
 		UnlinkWebhook:    server.UnlinkWebhookConfig{AdminKey: cfg.AdminKey, AppID: cfg.AppID, AnswerWithin: cfg.WebhookAnswerWithin},
 		AdminTokenSHA256: cfg.AdminTokenSHA256,
+		KakaoLogoutURL:   kakaoLogoutURL,
 		CanonicalHost:    cfg.CanonicalHost,
 		Logger:           log,
 		Now:              cfg.Now,

@@ -32,6 +32,9 @@ type Profile struct {
 	Email           string // only set when the provider says it is valid and verified
 	EmailVerified   bool
 	ProfileImageURL string
+	// Link is what the login says about the Kakao link (kakaolink.go); nil: nothing. A
+	// pointer keeps Profile comparable. Not stored by LoginUser.
+	Link *LinkInfo
 }
 
 // Session is one signed-in device: a refresh-token family.

@@ -35,6 +35,9 @@ type AuthorizeRequest struct {
 	RedirectURI string
 	// Prompt values for the provider (login, none, select_account, create); empty: none.
 	Prompt []string
+	// Scopes, when set, are the consent items of an additional-consent request, asked for
+	// instead of the configured ones.
+	Scopes []string
 }
 
 // Authorizer is the identity provider's side of the browser flow (the Kakao adapter).

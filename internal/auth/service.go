@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -71,6 +72,8 @@ type Config struct {
 	Outbox Outbox
 	// OnOutbox, when set, is called after work was queued (it wakes the worker).
 	OnOutbox func()
+	// Kakao holds the Kakao link extras (kakaolink.go); the zero value keeps none.
+	Kakao KakaoConfig
 	// RefreshTTL is a session's absolute lifetime; rotation never extends it.
 	RefreshTTL time.Duration
 	// RefreshGrace is how long a rotated refresh token still answers its successor.
@@ -88,6 +91,8 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
+	// kakaoRefreshMu serialises Kakao token refreshes per user (kakaolink.go).
+	kakaoRefreshMu sync.Map
 }
 
 // NewService returns a Service; a zero RefreshTTL means 30 days.
@@ -132,6 +137,11 @@ type LoginResult struct {
 	Created bool
 	Session Session
 	Tokens  Tokens
+	// NeedsConsent are the consent items the service asks for that the person has not agreed
+	// to (kakaolink.go).
+	NeedsConsent []string
+	// Agreed are the consent items the person has agreed to at Kakao, as the login says.
+	Agreed []string
 }
 
 // LoginWithCode trades a Kakao authorization code and signs the person in.
@@ -179,9 +189,12 @@ func (s *Service) LoginWithProfile(ctx context.Context, p Profile, meta SessionM
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("sign access token: %w", err)
 	}
+	s.recordKakaoLink(ctx, u.ID, p, now)
 	return LoginResult{
 		User: u, Created: created, Session: sess,
-		Tokens: Tokens{Access: access, AccessExpiry: aexp, Refresh: rt, RefreshExpiry: exp},
+		Tokens:       Tokens{Access: access, AccessExpiry: aexp, Refresh: rt, RefreshExpiry: exp},
+		NeedsConsent: p.Link.NeedsConsentOrNil(),
+		Agreed:       p.Link.AgreedOrNil(),
 	}, nil
 }
 
@@ -287,6 +300,7 @@ func (s *Service) Logout(ctx context.Context, userID, sessionID string, all bool
 			return storeErr("revoke sessions", err)
 		}
 		s.audit(ctx, AuditEvent{Time: now, Type: "logout_all", UserID: userID, SessionID: sessionID})
+		s.logoutAtKakao(ctx, userID)
 		return nil
 	}
 	err := s.cfg.Store.RevokeSession(ctx, userID, sessionID, now)
@@ -294,6 +308,7 @@ func (s *Service) Logout(ctx context.Context, userID, sessionID string, all bool
 		return storeErr("revoke session", err)
 	}
 	s.audit(ctx, AuditEvent{Time: now, Type: "logout", UserID: userID, SessionID: sessionID})
+	s.logoutAtKakao(ctx, userID)
 	return nil
 }
 

@@ -28,14 +28,24 @@ type Provider struct {
 	Breaker *Breaker
 
 	rejects rejectCache // SDK tokens refused lately (rejectcache.go)
+	// KeepTokens hands Kakao's tokens of a code login to the domain (link.go), which keeps
+	// them sealed (KAKAOAUTH_KAKAO_STORE_TOKENS).
+	KeepTokens bool
+	// Now is the domain's clock, from which the expiries of kept Kakao tokens are counted
+	// (Kakao's expires_in); default time.Now.
+	Now func() time.Time
 }
 
 // AuthorizeURL is Kakao's /oauth/authorize URL for a browser login: state, nonce, PKCE S256,
 // the configured scopes (and openid) and the prompt.
 func (p *Provider) AuthorizeURL(req auth.AuthorizeRequest) string {
+	scopes := p.Scopes
+	if len(req.Scopes) > 0 { // additional consent: only the items asked for (and openid)
+		scopes = req.Scopes
+	}
 	return p.Client.AuthCodeURL(kakao.AuthorizeParams{
 		RedirectURI: req.RedirectURI, State: req.Flow.State, Nonce: req.Flow.Nonce,
-		CodeVerifier: req.Flow.CodeVerifier, Scopes: p.Scopes, OIDC: p.RequireIDToken, Prompt: req.Prompt,
+		CodeVerifier: req.Flow.CodeVerifier, Scopes: scopes, OIDC: p.RequireIDToken, Prompt: req.Prompt,
 	})
 }
 
@@ -66,11 +76,11 @@ func (p *Provider) exchangeCode(ctx context.Context, ex auth.CodeExchange) (auth
 		if err != nil {
 			return auth.Profile{}, MapError(err)
 		}
-		return auth.Profile{
+		return p.withLink(ctx, auth.Profile{
 			Provider: auth.ProviderKakao, Subject: c.Subject, Nickname: c.Nickname,
 			// Kakao puts email in the ID token only when it is valid and verified.
 			Email: c.Email, EmailVerified: c.Email != "", ProfileImageURL: c.Picture,
-		}, nil
+		}, tok, nil), nil
 	}
 	if p.RequireIDToken {
 		return auth.Profile{}, &auth.Error{Code: auth.ECodeKakaoError, Message: "Kakao answered without an ID token although OpenID Connect is on"}
@@ -79,7 +89,7 @@ func (p *Provider) exchangeCode(ctx context.Context, ex auth.CodeExchange) (auth
 	if err != nil {
 		return auth.Profile{}, MapError(err)
 	}
-	return ProfileOf(u), nil
+	return p.withLink(ctx, ProfileOf(u), tok, u), nil
 }
 
 // SDKLogin checks an access token from Kakao's SDK: access_token_info must name our app (app_id,

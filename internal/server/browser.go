@@ -98,6 +98,10 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if fs.Consent {
+		s.finishConsent(w, r, fs, q)
+		return
+	}
 	if mapped := s.cfg.Service.CallbackError(q); mapped != nil {
 		if fs.Auto && (mapped.Code == auth.ECodeLoginRequired || mapped.Code == auth.ECodeConsentRequired) {
 			v := url.Values{"interactive": {"1"}}

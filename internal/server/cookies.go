@@ -81,6 +81,12 @@ type flowState struct {
 	// Auto marks an attempt that asked Kakao with prompt=none on its own: if Kakao needs the
 	// person, the server starts an interactive attempt instead of showing an error.
 	Auto bool `json:"a,omitempty"`
+	// Consent marks an additional-consent attempt of the signed-in user UserID (session
+	// SessionID) for Scopes (consent.go).
+	Consent   bool     `json:"c,omitempty"`
+	UserID    string   `json:"u,omitempty"`
+	SessionID string   `json:"sid,omitempty"`
+	Scopes    []string `json:"sc,omitempty"`
 }
 
 const (

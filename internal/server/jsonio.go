@@ -112,6 +112,9 @@ type loginJSON struct {
 	Created bool      `json:"created"`
 	Message string    `json:"message"`
 	Token   tokenJSON `json:"token"`
+	// NeedsConsent names the consent items the service asks for that the person has not
+	// agreed to at Kakao (additive; absent when none).
+	NeedsConsent []string `json:"needs_consent,omitempty"`
 }
 
 type claimsJSON struct {

@@ -21,6 +21,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 				CSRF: s.cfg.CSRF.CSRFToken(cl.SessionID), LogoutURL: s.path("/auth/logout"), LogoutAllURL: s.path("/auth/logout?all=true"),
 				DeleteURL: s.path("/account/delete"),
 				Apps:      s.connectedApps(r, u.ID, cl.SessionID),
+				Held:      s.heldInfo(r, u), ConsentOutcome: r.URL.Query().Get("consent"),
 			})
 			return
 		}

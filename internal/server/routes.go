@@ -29,6 +29,8 @@ func (s *Server) routes() http.Handler {
 	route("/auth/kakao/login", "GET")("GET", s.canonical(s.rateLimited(s.handleLogin)))
 	route("/auth/kakao/callback", "GET")("GET", s.rateLimited(s.handleCallback))
 	route("/auth/error", "GET")("GET", s.handleErrorPage)
+	route("/auth/kakao/consent", "GET")("GET", s.canonical(s.rateLimited(s.handleConsent)))
+	route("/auth/kakao/logout/callback", "GET")("GET", s.handleKakaoLogoutCallback)
 	route("/auth/kakao/token", "POST", "OPTIONS")("POST", s.rateLimited(s.handleToken))
 	route("/auth/kakao/sdk", "POST", "OPTIONS")("POST", s.rateLimited(s.handleSDK))
 	route("/auth/token/refresh", "POST", "OPTIONS")("POST", s.rateLimited(s.handleRefresh))
@@ -76,6 +78,7 @@ func (s *Server) routes() http.Handler {
 		route("/admin/users/{id}/enable", "POST")("POST", admin(s.handleAdminDisable(false)))
 		route("/admin/users/{id}/sessions", "GET")("GET", admin(s.handleAdminUserSessions))
 		route("/admin/sessions/{id}", "DELETE")("DELETE", admin(s.handleAdminRevokeSession))
+		route("/admin/users/{id}/kakao-token", "GET")("GET", admin(s.handleAdminKakaoToken))
 	}
 
 	mux.Handle("/", s.notFound())

@@ -110,6 +110,9 @@ type Config struct {
 	// ReauthMaxAge is how recently a session must have signed in with Kakao to delete the
 	// account (reauth.go); default auth.DefaultReauthMaxAge (10 minutes).
 	ReauthMaxAge time.Duration
+	// KakaoLogoutURL, when set (KAKAOAUTH_KAKAO_LOGOUT=redirect), returns Kakao's
+	// /oauth/logout URL that a browser's logout goes through, with state (kakao.go).
+	KakaoLogoutURL func(state string) string
 }
 
 // UnlinkWebhookConfig is what Kakao's unlink webhook is checked against.

@@ -55,7 +55,8 @@ func (s *Server) answerLogin(w http.ResponseWriter, r *http.Request, res auth.Lo
 	if res.Created {
 		msg = "register success"
 	}
-	writeJSON(w, http.StatusOK, loginJSON{User: userOut(res.User), Created: res.Created, Message: msg, Token: s.tokenOut(res.Tokens)})
+	writeJSON(w, http.StatusOK, loginJSON{User: userOut(res.User), Created: res.Created, Message: msg, Token: s.tokenOut(res.Tokens),
+		NeedsConsent: res.NeedsConsent})
 }
 
 func validVerifier(v string) bool {

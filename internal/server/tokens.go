@@ -149,6 +149,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		if all {
 			result = "signed-out-all"
 		}
+		if target := s.kakaoLogoutRedirect(result); target != "" && sessionID != "" {
+			// Also out of the Kakao Account; Kakao comes back to /auth/kakao/logout/callback.
+			http.Redirect(w, r, target, http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, s.path("/?result=")+result+"#page-heading", http.StatusSeeOther)
 		return
 	}

@@ -182,6 +182,12 @@ type AccountPage struct {
 	DeleteURL    string // the delete-account confirmation page; "" shows no delete link
 	// Apps are the connected third-party apps ("연결된 앱"), each with a revoke form; nil shows none.
 	Apps []ConnectedApp
+	// Held is what kakaoauth holds about the person and what they agreed to at Kakao
+	// (held.go); nil shows no such section.
+	Held *HeldInfo
+	// ConsentOutcome is the result of an additional-consent round trip shown as the page's
+	// status: "granted", "partial" (some items still not agreed) or "declined"; "" none.
+	ConsentOutcome string
 }
 
 // DeletePage asks whether to delete the account (GET /account/delete): the consequences as a
@@ -278,6 +284,7 @@ type accountView struct {
 	Nickname, Email, CSRF           string
 	LogoutURL, LogoutAllURL, Delete string
 	Apps                            []connectedAppView
+	Held                            *heldView // held.go
 }
 
 type errorView struct {
@@ -377,6 +384,7 @@ func (r *Renderer) Account(w http.ResponseWriter, req *http.Request, status int,
 		Delete:       p.DeleteURL,
 		Apps:         connectedAppViews(lang, p.Apps),
 	}
+	r.addHeld(v, lang, p)
 	r.render(w, req, status, "account", v)
 }
 

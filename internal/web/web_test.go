@@ -60,6 +60,27 @@ func allPages() []pageCase {
 				r.Account(w, req, http.StatusOK, AccountPage{Lang: lang, Nickname: "라이언", CSRF: "csrf-token-2", DeleteURL: "/account/delete"})
 			},
 			title: map[string]string{"ko": "내 계정 | kakaoauth", "en": "Your account | kakaoauth"}},
+		{name: "account-held", status: 200,
+			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
+				r.Account(w, req, http.StatusOK, AccountPage{Lang: lang, Nickname: "라이언", CSRF: "csrf-token-h", DeleteURL: "/account/delete",
+					Held: &HeldInfo{Nickname: "라이언", KakaoID: "4217730412856391024", Agreed: []string{"profile_nickname"},
+						NeedsConsent: []string{"account_email", "gender"}, ConsentURL: "/auth/kakao/consent", TokensKept: true}})
+			},
+			title: map[string]string{"ko": "내 계정 | kakaoauth", "en": "Your account | kakaoauth"}},
+		{name: "consent-granted", status: 200, live: "status",
+			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
+				r.Account(w, req, http.StatusOK, AccountPage{Lang: lang, Nickname: "라이언", Email: "ryan@kakao.com", CSRF: "csrf-token-g",
+					ConsentOutcome: "granted", Held: &HeldInfo{Nickname: "라이언", Email: "ryan@kakao.com", KakaoID: "4217730412856391024",
+						Agreed: []string{"profile_nickname", "account_email"}, ConsentURL: "/auth/kakao/consent"}})
+			},
+			title: map[string]string{"ko": "내 계정 | kakaoauth", "en": "Your account | kakaoauth"}},
+		{name: "consent-declined", status: 200, live: "status",
+			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
+				r.Account(w, req, http.StatusOK, AccountPage{Lang: lang, Nickname: "라이언", CSRF: "csrf-token-d",
+					ConsentOutcome: "declined", Held: &HeldInfo{Nickname: "라이언", KakaoID: "4217730412856391024",
+						Agreed: []string{"profile_nickname"}, NeedsConsent: []string{"account_email"}, ConsentURL: "/auth/kakao/consent"}})
+			},
+			title: map[string]string{"ko": "내 계정 | kakaoauth", "en": "Your account | kakaoauth"}},
 		{name: "delete", status: 200,
 			render: func(r *Renderer, w http.ResponseWriter, req *http.Request, lang string) {
 				r.Delete(w, req, http.StatusOK, DeletePage{Lang: lang, CSRF: "csrf-token-3"})

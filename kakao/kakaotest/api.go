@@ -126,10 +126,27 @@ type accountJSON struct {
 	ProfileNicknameNeedsAgreement *bool        `json:"profile_nickname_needs_agreement,omitempty"`
 	ProfileImageNeedsAgreement    *bool        `json:"profile_image_needs_agreement,omitempty"`
 	Profile                       *profileJSON `json:"profile,omitempty"`
+	NameNeedsAgreement            *bool        `json:"name_needs_agreement,omitempty"`
+	Name                          string       `json:"name,omitempty"`
 	EmailNeedsAgreement           *bool        `json:"email_needs_agreement,omitempty"`
 	IsEmailValid                  *bool        `json:"is_email_valid,omitempty"`
 	IsEmailVerified               *bool        `json:"is_email_verified,omitempty"`
 	Email                         string       `json:"email,omitempty"`
+	AgeRangeNeedsAgreement        *bool        `json:"age_range_needs_agreement,omitempty"`
+	AgeRange                      string       `json:"age_range,omitempty"`
+	BirthyearNeedsAgreement       *bool        `json:"birthyear_needs_agreement,omitempty"`
+	Birthyear                     string       `json:"birthyear,omitempty"`
+	BirthdayNeedsAgreement        *bool        `json:"birthday_needs_agreement,omitempty"`
+	Birthday                      string       `json:"birthday,omitempty"`
+	BirthdayType                  string       `json:"birthday_type,omitempty"`
+	IsLeapMonth                   *bool        `json:"is_leap_month,omitempty"`
+	GenderNeedsAgreement          *bool        `json:"gender_needs_agreement,omitempty"`
+	Gender                        string       `json:"gender,omitempty"`
+	PhoneNumberNeedsAgreement     *bool        `json:"phone_number_needs_agreement,omitempty"`
+	PhoneNumber                   string       `json:"phone_number,omitempty"`
+	CINeedsAgreement              *bool        `json:"ci_needs_agreement,omitempty"`
+	CI                            string       `json:"ci,omitempty"`
+	CIAuthenticatedAt             string       `json:"ci_authenticated_at,omitempty"`
 }
 
 // meJSON is the /v2/user/me answer.
@@ -145,6 +162,7 @@ func ptr[T any](v T) *T { return &v }
 // meFilter says which parts of /v2/user/me property_keys asked for.
 type meFilter struct {
 	profile, email bool
+	details        map[string]bool // property keys of Details items ("kakao_account.gender"); nil: all
 	allProps       bool
 	props          map[string]bool
 }
@@ -153,11 +171,15 @@ func parsePropertyKeys(keys []string, given bool) (meFilter, string, bool) {
 	if !given {
 		return meFilter{profile: true, email: true, allProps: true}, "", true
 	}
-	var f meFilter
+	f := meFilter{details: map[string]bool{}}
 	for _, k := range keys {
 		switch {
 		case k == "kakao_account.":
-			f.profile, f.email = true, true
+			f.profile, f.email, f.details = true, true, nil
+		case detailKeys[k] != "":
+			if f.details != nil {
+				f.details[k] = true
+			}
 		case k == "kakao_account.profile":
 			f.profile = true
 		case k == "kakao_account.email":
@@ -244,6 +266,7 @@ func (e *Emulator) userJSONLocked(u *userRec, f meFilter, secure bool) meJSON {
 			acc.IsEmailValid, acc.IsEmailVerified, acc.Email = ptr(u.EmailValid), ptr(u.EmailVerified), u.Email
 		}
 	}
+	e.detailsJSONLocked(u, f, acc)
 	if *acc != (accountJSON{}) {
 		out.KakaoAccount = acc
 	}
@@ -459,6 +482,7 @@ func (e *Emulator) revokeTokensLocked(userID int64) {
 
 func (e *Emulator) unlinkLocked(u *userRec) {
 	u.Agreed = nil
+	u.Terms = nil
 	u.Properties = nil
 	u.connectedAt = time.Time{}
 	e.revokeTokensLocked(u.ID)

@@ -22,6 +22,7 @@ type pendingAuth struct {
 	challenge   string
 	openid      bool
 	items       []string // consent items shown on the page
+	terms       []string // service terms shown on the page (tags)
 	sessionUser int64    // user of the Kakao session, preselected; 0 if none
 	expiry      time.Time
 }
@@ -110,6 +111,11 @@ func (e *Emulator) authorizeGet(w http.ResponseWriter, r *http.Request) {
 	openidAsked := false
 	for _, s := range scopes {
 		switch {
+		case s == ScopeOpenID && !app.OIDC:
+			// Kakao refuses openid for an app without OpenID Connect (KOE205 on its page);
+			// the emulator redirects invalid_scope, as for any item not set in the app.
+			fail("invalid_scope", "invalid scope: openid (OpenID Connect is not enabled for the app)")
+			return
 		case s == ScopeOpenID:
 			openidAsked = true
 		case appItem(app, s) != nil:
@@ -186,10 +192,19 @@ func (e *Emulator) authorizeGet(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// Service terms (Kakao Sync): the tags asked for, or every term of the app on a first link.
+	terms := splitList(q.Get("service_terms"))
+	if len(terms) == 0 && len(items) == 0 {
+		terms = e.allTermTagsLocked()
+	}
 	p := &pendingAuth{clientID: clientID, redirectURI: redirectURI, state: state, nonce: nonce,
-		challenge: challenge, openid: openid, items: shown, expiry: now.Add(pendingLifetime)}
+		challenge: challenge, openid: openid, items: shown, terms: terms, expiry: now.Add(pendingLifetime)}
 	if hasSession {
 		p.sessionUser = sess.userID
+	} else {
+		// login_hint fills in Kakao's login form, which is shown only without a session: here
+		// it preselects the test user it names.
+		p.sessionUser = e.hintUserLocked(q.Get("login_hint"))
 	}
 	id := randomToken(24)
 	e.pending[id] = p
@@ -284,6 +299,7 @@ func (e *Emulator) authorizePost(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	e.agreeLocked(u, agreed, now)
+	e.agreeTermsLocked(u, intersect(p.terms, f["term"]), now)
 	delete(e.pending, id)
 	sid := randomToken(24)
 	e.sessions[sid] = session{userID: u.ID, authTime: now}
@@ -376,3 +392,14 @@ func appItem(app App, id string) *ConsentItem {
 }
 
 func hasItem(items []string, id string) bool { return slices.Contains(items, id) }
+
+// intersect returns the values of a that are also in b, in a's order.
+func intersect(a, b []string) []string {
+	var out []string
+	for _, v := range a {
+		if slices.Contains(b, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}

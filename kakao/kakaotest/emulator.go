@@ -3,7 +3,9 @@
 //
 // The emulator follows Kakao's documented (and, where undocumented, observed) behaviour: the same
 // paths, parameters, JSON field names and types, HTTP statuses, KOE and kapi error codes, token
-// lifetimes, refresh-token rotation rules and RS256 ID tokens. It adds what tests and local
+// lifetimes, refresh-token rotation rules and RS256 ID tokens; every consent item with its
+// *_needs_agreement (Details, AllConsentItems), service terms, additional consent (scope= for a
+// linked person), prompt, login_hint and /oauth/logout with KOE007. It adds what tests and local
 // development need: a consent page of its own, seeded users, a non-interactive mode, switchable
 // faults, a call log, a settable clock and an HTTP control API under /_emulator/.
 //
@@ -36,6 +38,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -109,6 +112,8 @@ type App struct {
 	UnlinkWebhookURL string
 	// UnlinkWebhookMethod is "POST" (form body, the default) or "GET" (query).
 	UnlinkWebhookMethod string
+	// ServiceTerms are the app's service terms (Kakao Sync), shown with the consent items.
+	ServiceTerms []ServiceTerm
 }
 
 // ConsentItem is one consent item (scope) set in the app.
@@ -136,6 +141,11 @@ type User struct {
 	Agreed []string `json:"agreed"`
 	// Properties are the app-defined user properties returned as "properties".
 	Properties map[string]string `json:"properties,omitempty"`
+	// Details are the optional personal data of the account (name, gender, …): each is given
+	// only for its consent item, and *_needs_agreement says whether the user has it.
+	Details
+	// Terms are the service terms (Kakao Sync) the user agreed to, by tag, with when.
+	Terms map[string]time.Time `json:"terms,omitempty"`
 }
 
 // Options tune an Emulator.
@@ -206,6 +216,7 @@ var kakaoRoutes = map[string]func(*Emulator, http.ResponseWriter, *http.Request)
 	pathUnlink:       (*Emulator).handleUnlink,
 	pathScopes:       (*Emulator).handleScopes,
 	pathRevokeScopes: (*Emulator).handleRevokeScopes,
+	pathServiceTerms: (*Emulator).handleServiceTerms,
 }
 
 const (
@@ -222,6 +233,7 @@ const (
 	pathUnlink       = "/v1/user/unlink"
 	pathScopes       = "/v2/user/scopes"
 	pathRevokeScopes = "/v2/user/revoke/scopes"
+	pathServiceTerms = "/v2/user/service_terms"
 	pathControl      = "/_emulator/"
 )
 
@@ -365,6 +377,7 @@ func New(app App, users []User, opt Options) *Emulator {
 	app.RedirectURIs = slices.Clone(app.RedirectURIs)
 	app.LogoutRedirectURIs = slices.Clone(app.LogoutRedirectURIs)
 	app.ConsentItems = slices.Clone(app.ConsentItems)
+	app.ServiceTerms = slices.Clone(app.ServiceTerms)
 	e := &Emulator{
 		log:      opt.Logger,
 		webhook:  opt.WebhookClient,
@@ -414,6 +427,7 @@ func (e *Emulator) App() App {
 	a.RedirectURIs = slices.Clone(a.RedirectURIs)
 	a.LogoutRedirectURIs = slices.Clone(a.LogoutRedirectURIs)
 	a.ConsentItems = slices.Clone(a.ConsentItems)
+	a.ServiceTerms = slices.Clone(a.ServiceTerms)
 	return a
 }
 
@@ -470,6 +484,7 @@ func (e *Emulator) AddUser(u User) {
 
 func (e *Emulator) addUserLocked(u User) *userRec {
 	u.Agreed = slices.Clone(u.Agreed)
+	u.Terms = maps.Clone(u.Terms)
 	if u.Properties != nil {
 		props := make(map[string]string, len(u.Properties))
 		for k, v := range u.Properties {
@@ -512,6 +527,7 @@ func (e *Emulator) Users() []User {
 
 func copyUser(u User) User {
 	u.Agreed = slices.Clone(u.Agreed)
+	u.Terms = maps.Clone(u.Terms)
 	if u.Properties != nil {
 		props := make(map[string]string, len(u.Properties))
 		for k, v := range u.Properties {

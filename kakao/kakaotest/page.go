@@ -26,6 +26,7 @@ var itemNames = map[string][2]string{
 	"phone_number":       {"카카오계정(전화번호)", "Phone number"},
 	"friends":            {"카카오 서비스 내 친구목록", "Friends list in Kakao services"},
 	"talk_message":       {"카카오톡 메시지 전송", "Send KakaoTalk messages"},
+	ScopeCI:              {"CI(연계정보)", "CI (connecting information)"},
 }
 
 func itemName(id string) [2]string {
@@ -95,6 +96,14 @@ const consentContent = `{{define "content"}}
 <label for="scope-{{.ID}}">{{.Ko}} <span lang="en">({{.En}})</span> (선택 <span lang="en">optional</span>)</label>
 </div>
 {{end}}{{end}}</fieldset>
+{{if .Terms}}<fieldset>
+<legend>서비스 약관 <span lang="en">(Service terms)</span></legend>
+{{range .Terms}}{{if .Required}}<p class="required-item">{{.Tag}} <strong>(필수 <span lang="en">required</span>)</strong><input type="hidden" name="term" value="{{.Tag}}"></p>
+{{else}}<div class="choice">
+<input type="checkbox" name="term" id="term-{{.Tag}}" value="{{.Tag}}" checked>
+<label for="term-{{.Tag}}">{{.Tag}} (선택 <span lang="en">optional</span>)</label>
+</div>
+{{end}}{{end}}</fieldset>{{end}}
 <div class="actions" id="action">
 <button type="submit" name="action" value="agree" class="button button--primary">동의하고 계속하기 <span lang="en">(Agree and continue)</span></button>
 <button type="submit" name="action" value="cancel" class="button">취소 <span lang="en">(Cancel)</span></button>
@@ -135,6 +144,7 @@ type consentPage struct {
 	NewChecked      bool
 	Nickname, Email string
 	Items           []pageItem
+	Terms           []ServiceTerm
 }
 
 func (e *Emulator) renderConsentLocked(w http.ResponseWriter, status int, id string, p *pendingAuth, errs []formError, f consentForm) {
@@ -162,6 +172,13 @@ func (e *Emulator) renderConsentLocked(w http.ResponseWriter, status int, id str
 		n := itemName(it)
 		page.Items = append(page.Items, pageItem{ID: it, Ko: n[0], En: n[1],
 			Required: ci != nil && ci.Required, Checked: f.fresh || slices.Contains(f.scopes, it)})
+	}
+	for _, tag := range p.terms {
+		for _, t := range e.app.ServiceTerms {
+			if t.Tag == tag {
+				page.Terms = append(page.Terms, t)
+			}
+		}
 	}
 	renderPage(w, status, consentTmpl, page)
 }

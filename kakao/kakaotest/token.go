@@ -264,6 +264,7 @@ func (e *Emulator) linkAllLocked(u *userRec, now time.Time) {
 		items = append(items, it.ID)
 	}
 	e.agreeLocked(u, items, now)
+	e.agreeTermsLocked(u, e.allTermTagsLocked(), now)
 }
 
 // agreeLocked adds items to u's agreements, linking u if needed.
