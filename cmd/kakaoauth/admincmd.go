@@ -156,6 +156,7 @@ func runAdmin(ctx context.Context, name, usage string, cmds map[string]adminComm
 		return err
 	}
 	defer store.Close()
+	withEventTargets(store, cfg) // an operator's change is announced like the server's
 	a.svc = auth.NewService(auth.Config{Store: store})
 	arg := ""
 	if len(pos) == 1 {

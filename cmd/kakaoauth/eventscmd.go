@@ -12,6 +12,7 @@ import (
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/events"
 )
 
 const eventsUsage = `usage: kakaoauth events <command> [flags]
@@ -166,4 +167,16 @@ func (a *adminRun) listOutbox(items []auth.OutboxItem) error {
 			next, dash(clipText(it.Target, 60)), dash(clipText(it.LastError, 60)))
 	}
 	return tw.Flush()
+}
+
+// withEventTargets gives a store opened by a command the server's event URLs, so that the
+// changes the command makes write their events; the running server's worker delivers them.
+func withEventTargets(store app.Store, cfg config) {
+	ob, ok := store.(auth.Outbox)
+	if !ok || cfg.EventsURL == "" {
+		return
+	}
+	if targets, err := events.ParseTargets(cfg.EventsURL); err == nil {
+		ob.SetEventTargets(targets)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -119,5 +120,33 @@ func testEventsCommands(t *testing.T, db string) {
 		if !errors.As(err, &u) {
 			t.Errorf("kakaoauth %s: %v, want a usage error", strings.Join(bad, " "), err)
 		}
+	}
+}
+
+// TestUsersCommandWritesEvents: with the server's KAKAOAUTH_EVENTS_URL, an operator's change
+// from the command line writes its event to the outbox (the server's worker delivers it).
+func TestUsersCommandWritesEvents(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "ops.db")
+	ctx := context.Background()
+	store, err := app.OpenStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	u, _, err := store.LoginUser(ctx, auth.Profile{Provider: auth.ProviderKakao, Subject: "4217730412856391077", Nickname: "운영"},
+		auth.Session{ID: auth.NewID(now), ExpiresAt: now.Add(time.Hour)}, auth.RefreshToken{Hash: []byte("0123456789abcdef0123456789abcdef")}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	env := map[string]string{"KAKAOAUTH_DATABASE_URL": db, "KAKAOAUTH_EVENTS_URL": "https://svc.example/hook#user.disabled",
+		"KAKAOAUTH_EVENTS_SECRET": "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="}
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"kakaoauth", "users", "disable", u.ID, "-dev"}, func(k string) string { return env[k] }, &stdout, &stderr); err != nil {
+		t.Fatalf("users disable: %v", err)
+	}
+	items := adminJSON(t, db, "events", "list")["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["event_type"] != "user.disabled" || items[0].(map[string]any)["target"] != "https://svc.example/hook" {
+		t.Errorf("outbox after users disable: %v", items)
 	}
 }

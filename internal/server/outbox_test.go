@@ -6,6 +6,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,7 @@ type slowStore struct {
 	*sqlite.DB
 	deleteGate, enqueueGate atomic.Pointer[chan struct{}]
 	enqueued                chan struct{} // receives after each Enqueue that waited at the gate
+	enqueueDown             atomic.Bool   // Enqueue fails at once (the database is down)
 }
 
 func openSlowStore(t *testing.T) *slowStore {
@@ -56,6 +58,9 @@ func (s *slowStore) DeleteUserByIdentity(ctx context.Context, provider, subject 
 }
 
 func (s *slowStore) Enqueue(ctx context.Context, it auth.OutboxItem) (int64, error) {
+	if s.enqueueDown.Load() {
+		return 0, errors.New("database down")
+	}
 	held := s.enqueueGate.Load() != nil
 	if err := wait(ctx, &s.enqueueGate); err != nil {
 		return 0, err
@@ -131,6 +136,24 @@ func TestWebhook_071_AnsweredBeforeSlowDatabase(t *testing.T) {
 			t.Errorf("/auth/me after the late-queued deletion: %d, want 401", got)
 		}
 	})
+}
+
+// A database that fails at once (rather than slowly) is 503, never a 2xx that loses the work
+// nor a 401; Kakao sees the delivery failed.
+func TestWebhook_QueueFailureIs503(t *testing.T) {
+	st := openSlowStore(t)
+	s := servertest.Start(t, func(o *servertest.Options) { o.Store = st })
+	const user = 4217730412856391024
+	access, _, _ := s.SDKSignIn(t, user)
+	st.enqueueDown.Store(true)
+	if r := webhookWithin(t, s, user); r.StatusCode != 503 {
+		t.Errorf("webhook with the database down: %d, want 503", r.StatusCode)
+	}
+	st.enqueueDown.Store(false)
+	s.DrainOutbox(t)
+	if got := s.MeStatus(t, access); got != 200 {
+		t.Errorf("/auth/me after a refused webhook: %d, want 200 (nothing deleted)", got)
+	}
 }
 
 func outboxItems(t *testing.T, s *servertest.Server, kind, state string) []auth.OutboxItem {

@@ -38,9 +38,19 @@ func (db *DB) SetEventTargets(targets []auth.EventTarget) {
 		db.eventTargets.Store(nil)
 		return
 	}
+	if db.outboxInsert.Load() == nil {
+		// Prepared here, outside any transaction (the writer has one connection); without it
+		// the insert is compiled on each use.
+		if st, err := db.write.Prepare(outboxInsertSQL); err == nil {
+			db.outboxInsert.Store(st)
+		}
+	}
 	ts := slices.Clone(targets)
 	db.eventTargets.Store(&ts)
 }
+
+const outboxInsertSQL = `INSERT INTO outbox (kind, event_id, event_type, target, payload, created_at, next_attempt_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 // targets returns the event targets, nil when events are off.
 func (db *DB) targets() []auth.EventTarget {
@@ -50,7 +60,13 @@ func (db *DB) targets() []auth.EventTarget {
 	return nil
 }
 
-func insertOutbox(ctx context.Context, tx *sql.Tx, items []auth.OutboxItem) error {
+func (db *DB) insertOutbox(ctx context.Context, tx *sql.Tx, items []auth.OutboxItem) error {
+	exec := tx.ExecContext
+	if st := db.outboxInsert.Load(); st != nil {
+		exec = func(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+			return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		}
+	}
 	for _, it := range items {
 		if it.CreatedAt.IsZero() {
 			return errors.New("outbox item without a time")
@@ -61,8 +77,7 @@ func insertOutbox(ctx context.Context, tx *sql.Tx, items []auth.OutboxItem) erro
 		if it.Payload == nil {
 			it.Payload = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, event_id, event_type, target, payload,
-			created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := exec(ctx, outboxInsertSQL,
 			it.Kind, it.EventID, it.EventType, it.Target, it.Payload, it.CreatedAt.UnixNano(), it.NextAttemptAt.UnixNano()); err != nil {
 			return fmt.Errorf("insert outbox item: %w", err)
 		}
@@ -76,7 +91,7 @@ func (db *DB) insertEvents(ctx context.Context, tx *sql.Tx, events ...auth.Event
 	if ts == nil || len(events) == 0 {
 		return nil
 	}
-	return insertOutbox(ctx, tx, auth.EventItems(ts, events...))
+	return db.insertOutbox(ctx, tx, auth.EventItems(ts, events...))
 }
 
 // loginEvents writes LoginUser's events (user.created or user.updated, session.created).
@@ -161,7 +176,7 @@ func (db *DB) Enqueue(ctx context.Context, it auth.OutboxItem) (int64, error) {
 	}
 	var id int64
 	err := db.batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := insertOutbox(ctx, tx, []auth.OutboxItem{it}); err != nil {
+		if err := db.insertOutbox(ctx, tx, []auth.OutboxItem{it}); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `SELECT last_insert_rowid()`).Scan(&id)

@@ -72,6 +72,7 @@ type DB struct {
 	closeOnce  sync.Once
 
 	eventTargets atomic.Pointer[[]auth.EventTarget] // the outbox's event URLs (outbox.go); nil: off
+	outboxInsert atomic.Pointer[sql.Stmt]           // prepared by SetEventTargets
 }
 
 var _ auth.Store = (*DB)(nil)
