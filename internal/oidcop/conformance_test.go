@@ -308,6 +308,17 @@ func TestOIDC(t *testing.T) {
 		}
 	})
 
+	t.Run("oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported", func(t *testing.T) {
+		resp, _ := get(t, r.browser, r.authURL("ru", url.Values{"request_uri": {"https://rp.example/request.jwt"}}))
+		loc, _ := resp.Location()
+		if loc == nil || loc.Query().Get("error") != "request_uri_not_supported" || loc.Query().Get("state") != "ru" {
+			t.Errorf("request_uri → %d %v, want request_uri_not_supported", resp.StatusCode, loc)
+		}
+		// With an unregistered redirect URI, still an error page and no redirect.
+		resp, body := get(t, r.browser, r.authURL("ru", url.Values{"request_uri": {"https://rp.example/r"}, "redirect_uri": {"https://evil.example/cb"}}))
+		wantErrorPage(t, resp, body)
+	})
+
 	t.Run("fapi2-security-profile-final-ensure-pkce-code-verifier-required", func(t *testing.T) {
 		code := r.codeFor(t, oauth2.GenerateVerifier(), nil)
 		st, body := r.exchange(t, code, "")

@@ -179,9 +179,10 @@ func (k publicKey) Key() any    { return k.JSONWebKey.Key }
 type ctxKey int
 
 const (
-	ctxClientID ctxKey = iota // the client_id of a token request
-	ctxBrowser                // the browser session of an end-session request
-	ctxFault                  // *fault: the store failed during the request
+	ctxClientID   ctxKey = iota // the client_id of a token request
+	ctxBrowser                  // the browser session of an end-session request
+	ctxFault                    // *fault: the store failed during the request
+	ctxRequestURI               // the authorization request names a request_uri (not supported)
 )
 
 func clientIDFrom(ctx context.Context) string {

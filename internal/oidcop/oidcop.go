@@ -178,7 +178,7 @@ func (p *Provider) routes() {
 	opH := http.StripPrefix(base, p.op)
 	page := func(h http.Handler) http.Handler { return p.guardPage(h) }
 	api := func(h http.Handler) http.Handler { return p.guardAPI(h) }
-	mux.Handle(base+"/oauth2/authorize", page(opH))
+	mux.Handle(base+"/oauth2/authorize", page(p.withRequestURI(opH)))
 	mux.Handle(base+"/oauth2/end_session", page(p.withBrowser(opH)))
 	mux.Handle("POST "+base+"/oauth2/token", api(p.withClientID(opH)))
 	mux.Handle(base+"/oauth2/userinfo", api(opH))
@@ -232,6 +232,17 @@ func (p *Provider) withClientID(next http.Handler) http.Handler {
 			id = r.PostForm.Get("client_id")
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxClientID, id)))
+	})
+}
+
+// withRequestURI notes a request_uri parameter, which the op package would silently ignore:
+// it is answered request_uri_not_supported (OIDC Core §6.2) once the redirect URI is validated.
+func (p *Provider) withRequestURI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err == nil && r.Form.Get("request_uri") != "" {
+			r = r.WithContext(context.WithValue(r.Context(), ctxRequestURI, true))
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -117,6 +117,11 @@ func (s storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, h
 	if err != nil {
 		return nil, err
 	}
+	if ctx.Value(ctxRequestURI) != nil {
+		e := &oidc.Error{Description: "request_uri is not supported"}
+		e.ErrorType = "request_uri_not_supported"
+		return nil, e
+	}
 	// PKCE: S256 only (plain is refused for everyone); required for public clients.
 	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
