@@ -121,3 +121,37 @@ func TestAccountRateLimit_079_LoginsPerKakaoAccount(t *testing.T) {
 		run(t, url, prefix)
 	})
 }
+
+// TestAccountRateLimit_044_FailedRefreshesPerUser: failed refreshes of one user's tokens (reuse,
+// a revoked family) cost 3 of the user's budget, from any address; once it is spent they are
+// answered 429 with Retry-After, while another user's refreshes go on.
+func TestAccountRateLimit_044_FailedRefreshesPerUser(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *app.Config) {
+		c.RateLimit = server.RateLimit{Burst: 6, Per: time.Hour}
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		c.RefreshGrace = 0
+	}))
+	refresh := func(i int, token string) *http.Response {
+		r := servertest.PostJSON(t, http.DefaultClient, s.BaseURL+"/auth/token/refresh", map[string]string{"refresh": token},
+			map[string]string{"X-Forwarded-For": "198.51.100." + strconv.Itoa(i)})
+		servertest.ReadBody(t, r)
+		return r
+	}
+	user, _ := strconv.ParseInt(servertest.UserWithEmail, 10, 64)
+	other, _ := strconv.ParseInt(servertest.UserNoEmail, 10, 64)
+	_, old := s.SPASignIn(t, user)
+	_, otherRefresh := s.SPASignIn(t, other)
+	if r := refresh(1, old); r.StatusCode != 200 { // costs 1 of the user's 6
+		t.Fatalf("first refresh: %d", r.StatusCode)
+	}
+	if r := refresh(2, old); r.StatusCode != 400 { // reuse: the family is revoked; costs 3
+		t.Fatalf("reuse: %d, want 400", r.StatusCode)
+	}
+	r := refresh(3, old) // 2 left, a failure costs 3
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("another failed refresh of the user from a new address: %d (Retry-After %q), want 429", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if r := refresh(4, otherRefresh); r.StatusCode != 200 {
+		t.Fatalf("another user's refresh: %d, want 200", r.StatusCode)
+	}
+}
