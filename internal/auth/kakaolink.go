@@ -211,6 +211,9 @@ func (s *Service) kakaoRelogin(ctx context.Context, userID, kakaoCode string, ca
 		Message: "Kakao no longer accepts this user's refresh token: the person must log in with Kakao again"}
 }
 
+// kakaoLogoutWait bounds the call to Kakao on our logout.
+const kakaoLogoutWait = 3 * time.Second
+
 // logoutAtKakao logs the person out of Kakao too, when configured. It never fails our logout:
 // Kakao's failure is logged and audited ("kakao_logout_failed").
 func (s *Service) logoutAtKakao(ctx context.Context, userID string) {
@@ -222,7 +225,11 @@ func (s *Service) logoutAtKakao(ctx context.Context, userID string) {
 	if err != nil || u.KakaoID == "" {
 		return
 	}
-	if err := lo.LogoutAtKakao(context.WithoutCancel(ctx), u.KakaoID); err != nil {
+	// Our logout is committed; Kakao gets a short while, so that a hanging Kakao delays the
+	// answer by at most kakaoLogoutWait.
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kakaoLogoutWait)
+	defer cancel()
+	if err := lo.LogoutAtKakao(kctx, u.KakaoID); err != nil {
 		s.log.LogAttrs(ctx, slog.LevelWarn, "logged out here, but the logout at Kakao failed",
 			slog.String("user_id", userID), slog.Any("err", err))
 		s.audit(ctx, AuditEvent{Time: s.cfg.Now().UTC(), Type: "kakao_logout_failed", UserID: userID,
