@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
+	"unicode/utf8"
 )
 
 // jscan reads JSON that json.Valid has accepted. It exists to see what encoding/json hides:
@@ -131,6 +133,12 @@ func (s *jscan) stringValue() ([]byte, error) {
 	}
 	var out string
 	if err := json.Unmarshal(s.b[start:j+1], &out); err != nil {
+		return nil, errJSON
+	}
+	// encoding/json turns an unpaired surrogate escape (\ud800) into U+FFFD; a strict parser
+	// refuses it. Refuse it too, unless U+FFFD was really written.
+	if strings.ContainsRune(out, utf8.RuneError) && !bytes.Contains(s.b[start:j+1], []byte("\xef\xbf\xbd")) &&
+		!bytes.Contains(bytes.ToLower(s.b[start:j+1]), []byte(`\ufffd`)) {
 		return nil, errJSON
 	}
 	return []byte(out), nil

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Errors of Verify. Both mean 401 invalid_token; ErrTokenExpired lets the server tell the client
@@ -152,7 +153,9 @@ func decodeSegment(s string) ([]byte, error) {
 
 // parseHeader checks the JOSE header and returns its kid.
 func parseHeader(b []byte) (string, error) {
-	if !json.Valid(b) {
+	// encoding/json's Valid lets invalid UTF-8 through; JSON must be UTF-8 (RFC 8259 §8.1), and
+	// a stricter parser elsewhere would read such a token differently (found by FuzzVerifyClaims).
+	if !json.Valid(b) || !utf8.Valid(b) {
 		return "", invalid("header is not JSON")
 	}
 	sc := jscan{b: b}
@@ -203,7 +206,7 @@ func parseHeader(b []byte) (string, error) {
 
 // parseClaims reads the claims in one pass, refusing duplicates and wrong types.
 func (i *Issuer) parseClaims(b []byte) (*AccessClaims, error) {
-	if !json.Valid(b) {
+	if !json.Valid(b) || !utf8.Valid(b) {
 		return nil, invalid("claims are not JSON")
 	}
 	sc := jscan{b: b}
