@@ -122,11 +122,15 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(stdout, "new signing key %s (was %s)\n", newID, old)
 		}
 		oldRSA, _ := rsaKeys.Signer()
-		if err := rsaKeys.Rotate(ctx); err != nil {
+		if err := rsaKeys.RotateAhead(ctx, ahead); err != nil {
 			return fmt.Errorf("rotate RSA key: %w", err)
 		}
-		newRSA, _ := rsaKeys.Signer()
-		fmt.Fprintf(stdout, "new RS256 signing key %s (was %s)\n", newRSA, oldRSA)
+		if ahead > 0 {
+			fmt.Fprintf(stdout, "new RS256 signing key published (was %s); it signs from %s\n", oldRSA, time.Now().Add(ahead).UTC().Format(time.RFC3339))
+		} else {
+			newRSA, _ := rsaKeys.Signer()
+			fmt.Fprintf(stdout, "new RS256 signing key %s (was %s)\n", newRSA, oldRSA)
+		}
 		if *drop {
 			dropped, err := issuer.DropOtherKeys(ctx)
 			if err != nil {

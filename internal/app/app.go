@@ -381,7 +381,7 @@ func (a *App) MaintainKeys(ctx context.Context, reload, rotation time.Duration, 
 		case <-t.C:
 			KeyMaintenance(ctx, a.Issuer, rotation, log)
 			if a.RSA != nil {
-				RSAKeyMaintenance(ctx, a.RSA, rotation, log)
+				RSAKeyMaintenance(ctx, a.RSA, rotation, 2*reload, log)
 			}
 		}
 	}
@@ -404,14 +404,15 @@ func KeyMaintenance(ctx context.Context, issuer *tokens.Issuer, rotation time.Du
 	}
 }
 
-// RSAKeyMaintenance is KeyMaintenance for the OpenID Provider's RS256 keys.
-func RSAKeyMaintenance(ctx context.Context, keys *tokens.RSAKeys, rotation time.Duration, log *slog.Logger) {
+// RSAKeyMaintenance is KeyMaintenance for the OpenID Provider's RS256 keys; a rotation publishes
+// its key ahead (two reloads) before it signs.
+func RSAKeyMaintenance(ctx context.Context, keys *tokens.RSAKeys, rotation, ahead time.Duration, log *slog.Logger) {
 	if err := keys.Reload(ctx); err != nil {
 		log.Warn("reload RSA signing keys", "err", err)
 		return
 	}
-	if rotation > 0 && keys.SigningKeyAge() >= rotation {
-		if err := keys.Rotate(ctx); err != nil {
+	if rotation > 0 && !keys.Pending() && keys.SigningKeyAge() >= rotation {
+		if err := keys.RotateAhead(ctx, ahead); err != nil {
 			log.Warn("rotate RSA signing key", "err", err)
 			return
 		}

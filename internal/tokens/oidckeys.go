@@ -43,10 +43,11 @@ type RSAKeys struct {
 }
 
 type rsaRing struct {
-	kid   string
-	priv  *rsa.PrivateKey
-	since time.Time
-	pub   []jose.JSONWebKey // newest first
+	kid     string
+	priv    *rsa.PrivateKey
+	since   time.Time
+	pub     []jose.JSONWebKey // newest first
+	pending bool              // a key is published that signs later (RotateAhead)
 }
 
 // NewRSAKeys loads the RS256 keys, generating the first one if none signs. overlap is how long a
@@ -77,7 +78,7 @@ func (k *RSAKeys) Reload(ctx context.Context) error {
 		return err
 	}
 	if ring.priv == nil {
-		if _, err := k.add(ctx); err != nil {
+		if _, err := k.add(ctx, 0); err != nil {
 			return err
 		}
 		if ring, err = k.load(ctx); err != nil {
@@ -93,14 +94,21 @@ func (k *RSAKeys) Reload(ctx context.Context) error {
 
 // Rotate makes a new signing key and retires the RSA keys that signed until now; keys retired
 // longer than the overlap ago are deleted.
-func (k *RSAKeys) Rotate(ctx context.Context) error {
+func (k *RSAKeys) Rotate(ctx context.Context) error { return k.RotateAhead(ctx, 0) }
+
+// RotateAhead is Rotate with the new key published at once but signing only from ahead after
+// now, when the keys signing until then retire: as with the ES256 Issuer's RotateAhead, an ahead
+// of at least two reload intervals means no replica serves a JWKS (or meets a token) without the
+// key that signs. 0 signs with the new key at once.
+func (k *RSAKeys) RotateAhead(ctx context.Context, ahead time.Duration) error {
+	ahead = max(ahead, 0)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	before, err := k.store.SigningKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
-	newID, err := k.add(ctx)
+	newID, err := k.add(ctx, ahead)
 	if err != nil {
 		return err
 	}
@@ -111,7 +119,7 @@ func (k *RSAKeys) Rotate(ctx context.Context) error {
 		}
 		switch {
 		case key.RetiredAt.IsZero():
-			if err := k.store.RetireSigningKey(ctx, key.ID, now); err != nil && !errors.Is(err, auth.ErrNotFound) {
+			if err := k.store.RetireSigningKey(ctx, key.ID, now.Add(ahead)); err != nil && !errors.Is(err, auth.ErrNotFound) {
 				return fmt.Errorf("retire signing key %s: %w", key.ID, err)
 			}
 		case !now.Before(key.RetiredAt.Add(k.overlap)):
@@ -145,7 +153,11 @@ func (k *RSAKeys) PublicKeys() []jose.JSONWebKey {
 	return append([]jose.JSONWebKey(nil), k.ring.Load().pub...)
 }
 
-func (k *RSAKeys) add(ctx context.Context) (string, error) {
+// Pending reports whether a rotation has published a key that does not sign yet (as of the last
+// Reload or Rotate): a scheduled rotation waits for it instead of adding another.
+func (k *RSAKeys) Pending() bool { return k.ring.Load().pending }
+
+func (k *RSAKeys) add(ctx context.Context, ahead time.Duration) (string, error) {
 	priv, err := rsa.GenerateKey(rand.Reader, rsaBits)
 	if err != nil {
 		return "", fmt.Errorf("generate RSA key: %w", err)
@@ -171,7 +183,7 @@ func (k *RSAKeys) add(ctx context.Context) (string, error) {
 	}
 	now := k.now()
 	if err := k.store.AddSigningKey(ctx, auth.SigningKey{ID: jwk.KeyID, Algorithm: RSAAlgorithm, PrivateSealed: sealed,
-		PublicJWK: pub, CreatedAt: now, NotBefore: now}); err != nil {
+		PublicJWK: pub, CreatedAt: now, NotBefore: now.Add(ahead)}); err != nil {
 		return "", fmt.Errorf("store RSA key: %w", err)
 	}
 	return jwk.KeyID, nil
@@ -218,7 +230,9 @@ func (k *RSAKeys) load(ctx context.Context) (*rsaRing, error) {
 			return nil, fmt.Errorf("signing key %s is not an RSA key", key.ID)
 		}
 		ring.pub = append(ring.pub, jose.JSONWebKey{Key: &priv.PublicKey, KeyID: key.ID, Algorithm: RSAAlgorithm, Use: "sig"})
-		if ring.priv == nil && key.RetiredAt.IsZero() && !key.NotBefore.After(now) {
+		if key.NotBefore.After(now) {
+			ring.pending = true
+		} else if ring.priv == nil && (key.RetiredAt.IsZero() || now.Before(key.RetiredAt)) {
 			ring.kid, ring.priv, ring.since = key.ID, priv, key.NotBefore
 		}
 	}

@@ -85,3 +85,45 @@ func TestRSAKeys(t *testing.T) {
 		t.Errorf("wrong secret: %v, want ErrSecretMismatch", err)
 	}
 }
+
+// A rotation ahead publishes the new RS256 key at once (every replica's next reload serves it in
+// the JWKS) and signs with it only from ahead, so no replica hands out an ID token whose kid
+// another replica's JWKS lacks.
+func TestRSAKeys_040_RotateAheadPublishesFirst(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, err := NewRSAKeys(ctx, f.store, mustSecrets(t, testSecret), 25*time.Minute, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replica, err := NewRSAKeys(ctx, f.store, mustSecrets(t, testSecret), 25*time.Minute, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := k.Signer()
+	if err := k.RotateAhead(ctx, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if now, _ := k.Signer(); now != old || !k.Pending() {
+		t.Fatalf("right after a rotation ahead: signer %s (want the old %s), pending %v", now, old, k.Pending())
+	}
+	if err := replica.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	published := rsaKIDs(replica)
+	if len(published) != 2 || !slices.Contains(published, old) {
+		t.Fatalf("the replica publishes %v, want the new key and %s", published, old)
+	}
+	f.clock.Add(2 * time.Minute)
+	for _, r := range []*RSAKeys{k, replica} {
+		if err := r.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if now, _ := r.Signer(); now == old || r.Pending() {
+			t.Errorf("after ahead: signer %s (the old one is %s), pending %v", now, old, r.Pending())
+		}
+	}
+	if !slices.Contains(rsaKIDs(k), old) {
+		t.Errorf("the old key left the JWKS before its overlap: %v", rsaKIDs(k))
+	}
+}
