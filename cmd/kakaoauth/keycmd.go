@@ -137,6 +137,11 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 				return fmt.Errorf("drop old keys: %w", err)
 			}
 			fmt.Fprintf(stdout, "deleted %d other key(s): %s\n", len(dropped), strings.Join(dropped, ", "))
+			droppedRSA, err := rsaKeys.DropOtherKeys(ctx)
+			if err != nil {
+				return fmt.Errorf("drop old RS256 keys: %w", err)
+			}
+			fmt.Fprintf(stdout, "deleted %d other RS256 key(s): %s\n", len(droppedRSA), strings.Join(droppedRSA, ", "))
 		}
 	}
 	rsaSigning, _ := rsaKeys.Signer()

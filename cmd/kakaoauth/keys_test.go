@@ -54,7 +54,7 @@ func TestKeys_96_DropOld(t *testing.T) {
 	}
 
 	out := runKeysCmd(t, db, "rotate", "-drop-old")
-	if !strings.Contains(out, "deleted 1 other key(s): "+kid0) {
+	if !strings.Contains(out, "deleted 1 other key(s): "+kid0) || !strings.Contains(out, "deleted 1 other RS256 key(s): ") {
 		t.Fatalf("keys rotate -drop-old output:\n%s", out)
 	}
 	waitFor(t, func() bool { return d.MeStatus(t, access) == http.StatusUnauthorized })

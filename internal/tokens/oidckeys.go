@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -137,6 +138,40 @@ func (k *RSAKeys) RotateAhead(ctx context.Context, ahead time.Duration) error {
 	}
 	k.ring.Store(ring)
 	return nil
+}
+
+// DropOtherKeys deletes every stored RS256 key but the one signing now, at once (after a leak:
+// ID tokens signed with the others stop verifying); it returns the kids it deleted.
+func (k *RSAKeys) DropOtherKeys(ctx context.Context) ([]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	keep := k.ring.Load().kid
+	keys, err := k.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	if !slices.ContainsFunc(keys, func(key auth.SigningKey) bool { return key.ID == keep }) {
+		return nil, fmt.Errorf("tokens: the RS256 signing key %s is not stored any more; reload first", keep)
+	}
+	var dropped []string
+	for _, key := range keys {
+		if key.ID == keep || key.Algorithm != RSAAlgorithm {
+			continue
+		}
+		if err := k.store.DeleteSigningKey(ctx, key.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+			return dropped, fmt.Errorf("delete signing key %s: %w", key.ID, err)
+		}
+		dropped = append(dropped, key.ID)
+	}
+	ring, err := k.load(ctx)
+	if err != nil {
+		return dropped, err
+	}
+	if ring.priv == nil {
+		return dropped, errors.New("tokens: no usable RSA key after dropping the others")
+	}
+	k.ring.Store(ring)
+	return dropped, nil
 }
 
 // Signer returns the signing key and its kid.

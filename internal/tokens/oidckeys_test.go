@@ -127,3 +127,29 @@ func TestRSAKeys_040_RotateAheadPublishesFirst(t *testing.T) {
 		t.Errorf("the old key left the JWKS before its overlap: %v", rsaKIDs(k))
 	}
 }
+
+// After a leak, DropOtherKeys deletes every RS256 key but the signing one (and no ES256 key).
+func TestRSAKeys_096_DropOtherKeys(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, err := NewRSAKeys(ctx, f.store, mustSecrets(t, testSecret), 25*time.Minute, f.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked, _ := k.Signer()
+	if err := k.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	keep, _ := k.Signer()
+	es := f.iss.SigningKeyID()
+	dropped, err := k.DropOtherKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dropped, []string{leaked}) || !slices.Equal(rsaKIDs(k), []string{keep}) {
+		t.Errorf("dropped %v, published %v; want %s dropped and only %s published", dropped, rsaKIDs(k), leaked, keep)
+	}
+	if ids := f.store.ids(); slices.Contains(ids, leaked) || !slices.Contains(ids, es) {
+		t.Errorf("stored keys %v: want %s gone and the ES256 key %s kept", ids, leaked, es)
+	}
+}
