@@ -1,0 +1,62 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// KakaoKeepEvery is how often KeepKakaoTokens runs the keeper; kakaoKeepFirst is how long
+// after the start its first round comes (the server is up and serving by then).
+const (
+	KakaoKeepEvery = time.Hour
+	kakaoKeepFirst = time.Minute
+)
+
+// KeepKakaoTokensOnce runs one round of the Kakao token keeper (auth.Service.KeepKakaoTokens):
+// the kept refresh tokens that expire within 30 days are refreshed at Kakao. It does nothing
+// unless KAKAOAUTH_KAKAO_STORE_TOKENS is on.
+func (a *App) KeepKakaoTokensOnce(ctx context.Context) (int, error) {
+	if !a.cfg.KakaoStoreTokens {
+		return 0, nil
+	}
+	return a.Service.KeepKakaoTokens(ctx)
+}
+
+// KeepKakaoTokens runs KeepKakaoTokensOnce kakaoKeepFirst after the start and then every
+// interval until ctx ends, logging each round that refreshed something or failed. It returns at
+// once unless KAKAOAUTH_KAKAO_STORE_TOKENS is on.
+func (a *App) KeepKakaoTokens(ctx context.Context, every time.Duration, log *slog.Logger) {
+	if !a.cfg.KakaoStoreTokens || !a.Service.KakaoTokensKept() {
+		return
+	}
+	round := func() {
+		n, err := a.KeepKakaoTokensOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			// An outage ends the round; nothing is forgotten and the next round tries again.
+			log.Warn("Kakao token keeper: round stopped", "refreshed", n, "err", err)
+			return
+		}
+		if n > 0 {
+			log.Info("Kakao token keeper: refresh tokens renewed before they expire", "refreshed", n)
+		}
+	}
+	t := time.NewTimer(kakaoKeepFirst)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	round()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			round()
+		}
+	}
+}
