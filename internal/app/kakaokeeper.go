@@ -3,14 +3,17 @@ package app
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 )
 
-// KakaoKeepEvery is how often KeepKakaoTokens runs the keeper; kakaoKeepFirst is how long
-// after the start its first round comes (the server is up and serving by then).
+// KakaoKeepEvery is how often KeepKakaoTokens runs the keeper; its first round comes
+// kakaoKeepFirst after the start (the server is up and serving by then) plus up to
+// kakaoKeepJitter, so that replicas started together do not refresh the same users at once.
 const (
-	KakaoKeepEvery = time.Hour
-	kakaoKeepFirst = time.Minute
+	KakaoKeepEvery  = time.Hour
+	kakaoKeepFirst  = time.Minute
+	kakaoKeepJitter = 5 * time.Minute
 )
 
 // KeepKakaoTokensOnce runs one round of the Kakao token keeper (auth.Service.KeepKakaoTokens):
@@ -23,7 +26,7 @@ func (a *App) KeepKakaoTokensOnce(ctx context.Context) (int, error) {
 	return a.Service.KeepKakaoTokens(ctx)
 }
 
-// KeepKakaoTokens runs KeepKakaoTokensOnce kakaoKeepFirst after the start and then every
+// KeepKakaoTokens runs KeepKakaoTokensOnce a minute or a few after the start and then every
 // interval until ctx ends, logging each round that refreshed something or failed. It returns at
 // once unless KAKAOAUTH_KAKAO_STORE_TOKENS is on.
 func (a *App) KeepKakaoTokens(ctx context.Context, every time.Duration, log *slog.Logger) {
@@ -41,7 +44,7 @@ func (a *App) KeepKakaoTokens(ctx context.Context, every time.Duration, log *slo
 			log.Info("Kakao token keeper: refresh tokens renewed before they expire", "refreshed", n)
 		}
 	}
-	t := time.NewTimer(kakaoKeepFirst)
+	t := time.NewTimer(kakaoKeepFirst + rand.N(kakaoKeepJitter))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -68,8 +68,9 @@ func (s *Service) KeepKakaoTokens(ctx context.Context) (refreshed int, err error
 				if did {
 					refreshed++
 				}
-			case code == ECodeNotFound, code == ECodeLoginRequired:
-				// Gone meanwhile, or refused by Kakao and forgotten (audited "kakao_token_dead").
+			case code == ECodeNotFound, code == ECodeLoginRequired, code == ECodeConflict:
+				// Gone meanwhile, refused by Kakao and forgotten (audited "kakao_token_dead"), or
+				// changed meanwhile (another replica refreshed them and the next round sees that).
 			default:
 				return refreshed, fmt.Errorf("keep Kakao tokens of user %s: %w", id, err)
 			}

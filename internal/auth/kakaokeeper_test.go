@@ -23,12 +23,17 @@ type kakaoRefresher struct {
 	err          error
 	noNewRefresh bool
 	refreshed    []string // the refresh tokens presented
+	// elsewhere, when set, runs first in every refresh (another replica refreshing meanwhile).
+	elsewhere func(prev auth.ProviderTokens)
 }
 
 func (k *kakaoRefresher) RefreshKakao(ctx context.Context, prev auth.ProviderTokens) (auth.ProviderTokens, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.refreshed = append(k.refreshed, prev.Refresh)
+	if k.elsewhere != nil {
+		k.elsewhere(prev)
+	}
 	if k.err != nil {
 		return auth.ProviderTokens{}, k.err
 	}
@@ -227,5 +232,42 @@ func TestKeepKakaoTokens_NoopWithoutKeptTokens(t *testing.T) {
 	f.login(t, "code-ryan")
 	if n, err := f.svc.KeepKakaoTokens(t.Context()); n != 0 || err != nil {
 		t.Errorf("KeepKakaoTokens without kept tokens = %d, %v", n, err)
+	}
+}
+
+func TestKakaoRefresh_NewerTokensOfAnotherReplicaNotForgotten(t *testing.T) {
+	f := newKeeperFixture(t)
+	id := f.loginWithTokens(t, "5401", 10*keepDay)
+	// Another replica refreshes first: Kakao replaced the refresh token we read, and refuses it.
+	f.kakao.elsewhere = func(prev auth.ProviderTokens) {
+		now := f.clock.Now()
+		newer := auth.ProviderTokens{Access: "access-other", AccessExpiry: now.Add(6 * time.Hour),
+			Refresh: "refresh-other", RefreshExpiry: now.Add(60 * keepDay)}
+		sealed, err := f.vault.SealProviderTokens(id, newer)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		l, _ := f.kept(t, id)
+		l.TokensSealed, l.AccessExpiresAt, l.RefreshExpiresAt = sealed, newer.AccessExpiry, newer.RefreshExpiry
+		if err := f.db.PutKakaoLink(context.Background(), l); err != nil {
+			t.Error(err)
+		}
+	}
+	f.kakao.err = &auth.Error{Code: auth.ECodeInvalidGrant, KakaoCode: "KOE322", Message: "refused"}
+	if n, err := f.svc.KeepKakaoTokens(t.Context()); n != 0 || err != nil {
+		t.Errorf("keeper racing another replica = %d, %v", n, err)
+	}
+	if _, tok := f.kept(t, id); tok.Refresh != "refresh-other" {
+		t.Fatalf("the other replica's tokens were forgotten: %+v", tok)
+	}
+	if types := f.auditTypes(t, id); slices.Contains(types, "kakao_token_dead") {
+		t.Errorf("audit %v: tokens declared dead", types)
+	}
+	// The same on demand: the newer access token is answered.
+	f.clock.Add(7 * time.Hour)
+	tok, err := f.svc.FreshKakaoToken(t.Context(), id)
+	if err != nil || tok.Access != "access-other" {
+		t.Errorf("FreshKakaoToken racing another replica = %+v, %v", tok, err)
 	}
 }

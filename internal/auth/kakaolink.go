@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -185,6 +186,13 @@ func (s *Service) refreshKakaoIfDue(ctx context.Context, userID string, due func
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Code == ECodeInvalidGrant {
+			if newer, changed := s.kakaoRefreshedElsewhere(ctx, l); changed {
+				if now.Add(before).Before(newer.AccessExpiry) {
+					return newer, false, nil
+				}
+				return ProviderTokens{}, false, &Error{Code: ECodeUnavailable, RetryAfter: time.Second, Err: err,
+					Message: "Kakao tokens of this user were refreshed meanwhile; try again"}
+			}
 			return ProviderTokens{}, false, s.kakaoRelogin(ctx, userID, e.KakaoCode, err)
 		}
 		return ProviderTokens{}, false, err
@@ -207,6 +215,19 @@ func (s *Service) refreshKakaoIfDue(ctx context.Context, userID string, due func
 	}
 	s.audit(ctx, AuditEvent{Time: now.UTC(), Type: "kakao_token_refresh", UserID: userID, Detail: detail})
 	return next, true, nil
+}
+
+// kakaoRefreshedElsewhere reports whether the user's kept tokens changed since l was read:
+// another replica refreshed them, and Kakao, which then replaced l's refresh token, refuses it.
+// Those newer tokens are not forgotten; tok is them (zero when they cannot be opened).
+func (s *Service) kakaoRefreshedElsewhere(ctx context.Context, l KakaoLink) (tok ProviderTokens, changed bool) {
+	k := &s.cfg.Kakao
+	cur, err := k.Links.KakaoLink(ctx, l.UserID)
+	if err != nil || cur.TokensSealed == nil || bytes.Equal(cur.TokensSealed, l.TokensSealed) {
+		return ProviderTokens{}, false
+	}
+	tok, _ = k.Vault.OpenProviderTokens(l.UserID, cur.TokensSealed)
+	return tok, true
 }
 
 // kakaoRelogin forgets a user's Kakao tokens that can no longer be refreshed and says that the
