@@ -119,6 +119,9 @@ func (s *Server) Run(ctx context.Context) {
 	// Expired tokens, ended sessions, used single-use keys and old audit events are pruned in
 	// the background (app.PruneEvery), in small batches.
 	go s.app.Prune(ctx, app.PruneEvery, s.cfg.Logger)
+	// With KAKAOAUTH_KAKAO_STORE_TOKENS, Kakao refresh tokens that expire within 30 days are
+	// refreshed at Kakao (a few minutes after the start, then every app.KakaoKeepEvery).
+	go s.app.KeepKakaoTokens(ctx, app.KakaoKeepEvery, s.cfg.Logger)
 	s.app.MaintainKeys(ctx, s.reload, s.rotation, s.cfg.Logger)
 }
 

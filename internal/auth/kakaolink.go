@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -144,9 +145,18 @@ func (s *Service) KakaoTokensKept() bool {
 // login_required (with Kakao's code) when Kakao refuses the refresh token, after which the kept
 // tokens are forgotten; Kakao's outages as 503/504.
 func (s *Service) FreshKakaoToken(ctx context.Context, userID string) (ProviderTokens, error) {
+	tok, _, err := s.refreshKakaoIfDue(ctx, userID, nil, "")
+	return tok, err
+}
+
+// refreshKakaoIfDue does FreshKakaoToken's work under the user's lock: the kept tokens are
+// refreshed at Kakao when the access token expires within RefreshBefore, or when due (if not
+// nil) says so of them at now (the keeper: the refresh token ends soon); refreshed says
+// whether Kakao was asked and answered. detail goes into the "kakao_token_refresh" audit event.
+func (s *Service) refreshKakaoIfDue(ctx context.Context, userID string, due func(tok ProviderTokens, now time.Time) bool, detail string) (_ ProviderTokens, refreshed bool, _ error) {
 	k := &s.cfg.Kakao
 	if !s.KakaoTokensKept() {
-		return ProviderTokens{}, &Error{Code: ECodeNotFound, Message: "Kakao tokens are not kept (KAKAOAUTH_KAKAO_STORE_TOKENS)"}
+		return ProviderTokens{}, false, &Error{Code: ECodeNotFound, Message: "Kakao tokens are not kept (KAKAOAUTH_KAKAO_STORE_TOKENS)"}
 	}
 	mu, _ := s.kakaoRefreshMu.LoadOrStore(userID, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
@@ -154,31 +164,38 @@ func (s *Service) FreshKakaoToken(ctx context.Context, userID string) (ProviderT
 
 	l, err := k.Links.KakaoLink(ctx, userID)
 	if errors.Is(err, ErrNotFound) || (err == nil && l.TokensSealed == nil) {
-		return ProviderTokens{}, &Error{Code: ECodeNotFound, Message: "no Kakao tokens kept for this user; they come with the user's next Kakao login"}
+		return ProviderTokens{}, false, &Error{Code: ECodeNotFound, Message: "no Kakao tokens kept for this user; they come with the user's next Kakao login"}
 	}
 	if err != nil {
-		return ProviderTokens{}, storeErr("read Kakao tokens", err)
+		return ProviderTokens{}, false, storeErr("read Kakao tokens", err)
 	}
 	tok, err := k.Vault.OpenProviderTokens(userID, l.TokensSealed)
 	if err != nil {
 		// Sealed under another KAKAOAUTH_SECRET, or expired with its refresh token.
-		return ProviderTokens{}, s.kakaoRelogin(ctx, userID, "", err)
+		return ProviderTokens{}, false, s.kakaoRelogin(ctx, userID, "", err)
 	}
 	before := k.RefreshBefore
 	if before <= 0 {
 		before = 5 * time.Minute
 	}
 	now := s.cfg.Now()
-	if now.Add(before).Before(tok.AccessExpiry) {
-		return tok, nil
+	if now.Add(before).Before(tok.AccessExpiry) && (due == nil || !due(tok, now)) {
+		return tok, false, nil
 	}
 	next, err := k.Refresher.RefreshKakao(ctx, tok)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) && e.Code == ECodeInvalidGrant {
-			return ProviderTokens{}, s.kakaoRelogin(ctx, userID, e.KakaoCode, err)
+			if newer, changed := s.kakaoRefreshedElsewhere(ctx, l); changed {
+				if now.Add(before).Before(newer.AccessExpiry) {
+					return newer, false, nil
+				}
+				return ProviderTokens{}, false, &Error{Code: ECodeUnavailable, RetryAfter: time.Second, Err: err,
+					Message: "Kakao tokens of this user were refreshed meanwhile; try again"}
+			}
+			return ProviderTokens{}, false, s.kakaoRelogin(ctx, userID, e.KakaoCode, err)
 		}
-		return ProviderTokens{}, err
+		return ProviderTokens{}, false, err
 	}
 	if next.Refresh == "" {
 		next.Refresh, next.RefreshExpiry = tok.Refresh, tok.RefreshExpiry
@@ -188,16 +205,29 @@ func (s *Service) FreshKakaoToken(ctx context.Context, userID string) (ProviderT
 	}
 	sealed, err := k.Vault.SealProviderTokens(userID, next)
 	if err != nil {
-		return ProviderTokens{}, err
+		return ProviderTokens{}, false, err
 	}
 	l.TokensSealed, l.AccessExpiresAt, l.RefreshExpiresAt, l.UpdatedAt = sealed, next.AccessExpiry, next.RefreshExpiry, now.UTC()
 	if err := k.Links.PutKakaoLink(context.WithoutCancel(ctx), l); err != nil {
 		// Kakao may have rotated the refresh token: losing it means a new login later. Answer
 		// 503 rather than hand out a token whose refresh token is lost.
-		return ProviderTokens{}, storeErr("store refreshed Kakao tokens", err)
+		return ProviderTokens{}, false, storeErr("store refreshed Kakao tokens", err)
 	}
-	s.audit(ctx, AuditEvent{Time: now.UTC(), Type: "kakao_token_refresh", UserID: userID})
-	return next, nil
+	s.audit(ctx, AuditEvent{Time: now.UTC(), Type: "kakao_token_refresh", UserID: userID, Detail: detail})
+	return next, true, nil
+}
+
+// kakaoRefreshedElsewhere reports whether the user's kept tokens changed since l was read:
+// another replica refreshed them, and Kakao, which then replaced l's refresh token, refuses it.
+// Those newer tokens are not forgotten; tok is them (zero when they cannot be opened).
+func (s *Service) kakaoRefreshedElsewhere(ctx context.Context, l KakaoLink) (tok ProviderTokens, changed bool) {
+	k := &s.cfg.Kakao
+	cur, err := k.Links.KakaoLink(ctx, l.UserID)
+	if err != nil || cur.TokensSealed == nil || bytes.Equal(cur.TokensSealed, l.TokensSealed) {
+		return ProviderTokens{}, false
+	}
+	tok, _ = k.Vault.OpenProviderTokens(l.UserID, cur.TokensSealed)
+	return tok, true
 }
 
 // kakaoRelogin forgets a user's Kakao tokens that can no longer be refreshed and says that the

@@ -22,6 +22,7 @@ func RunKakao(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		{"DeleteTokensKeepsConsent", testKakaoDeleteTokens},
 		{"066_DeletedWithUser", testKakaoDeletedWithUser},
 		{"069_DeletedOnUnlink", testKakaoDeletedOnUnlink},
+		{"ExpiringForTheKeeper", testKakaoExpiring},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
