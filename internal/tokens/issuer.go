@@ -304,25 +304,34 @@ func (i *Issuer) storeRing(ctx context.Context, after string) error {
 func (i *Issuer) DropOtherKeys(ctx context.Context) ([]string, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	keep := i.ring.Load().signKID
-	keys, err := i.store.SigningKeys(ctx)
+	dropped, err := dropOtherKeys(ctx, i.store, Algorithm, i.ring.Load().signKID)
+	if err != nil {
+		return dropped, err
+	}
+	return dropped, i.storeRing(ctx, "dropping the others")
+}
+
+// dropOtherKeys deletes every stored key of algorithm alg but keep (which must still be stored)
+// and returns the kids deleted: DropOtherKeys of the ES256 Issuer and of RSAKeys.
+func dropOtherKeys(ctx context.Context, store KeyStore, alg, keep string) ([]string, error) {
+	keys, err := store.SigningKeys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
 	if !slices.ContainsFunc(keys, func(k auth.SigningKey) bool { return k.ID == keep }) {
-		return nil, fmt.Errorf("tokens: the signing key %s is not stored any more; reload first", keep)
+		return nil, fmt.Errorf("tokens: the %s signing key %s is not stored any more; reload first", alg, keep)
 	}
 	var dropped []string
 	for _, k := range keys {
-		if k.ID == keep || k.Algorithm != Algorithm {
+		if k.ID == keep || k.Algorithm != alg {
 			continue
 		}
-		if err := i.store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+		if err := store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
 			return dropped, fmt.Errorf("delete signing key %s: %w", k.ID, err)
 		}
 		dropped = append(dropped, k.ID)
 	}
-	return dropped, i.storeRing(ctx, "dropping the others")
+	return dropped, nil
 }
 
 // JWKS returns the public JWK set {"keys":[...]}: the signing key and the retired keys still

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -145,23 +144,9 @@ func (k *RSAKeys) RotateAhead(ctx context.Context, ahead time.Duration) error {
 func (k *RSAKeys) DropOtherKeys(ctx context.Context) ([]string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	keep := k.ring.Load().kid
-	keys, err := k.store.SigningKeys(ctx)
+	dropped, err := dropOtherKeys(ctx, k.store, RSAAlgorithm, k.ring.Load().kid)
 	if err != nil {
-		return nil, fmt.Errorf("load signing keys: %w", err)
-	}
-	if !slices.ContainsFunc(keys, func(key auth.SigningKey) bool { return key.ID == keep }) {
-		return nil, fmt.Errorf("tokens: the RS256 signing key %s is not stored any more; reload first", keep)
-	}
-	var dropped []string
-	for _, key := range keys {
-		if key.ID == keep || key.Algorithm != RSAAlgorithm {
-			continue
-		}
-		if err := k.store.DeleteSigningKey(ctx, key.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-			return dropped, fmt.Errorf("delete signing key %s: %w", key.ID, err)
-		}
-		dropped = append(dropped, key.ID)
+		return dropped, err
 	}
 	ring, err := k.load(ctx)
 	if err != nil {
