@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/kakaoauth/kakaoauth/internal/postgres/pgtest"
 )
 
 // adminCmd runs `kakaoauth <args> -dev` on the database db and returns its output and error.
@@ -53,34 +49,8 @@ func TestAdminCommands_SQLite(t *testing.T) {
 // TestAdminCommands_PostgreSQL runs the same commands on a schema of its own in
 // KAKAOAUTH_TEST_POSTGRES_URL (skipped without it, except under CI).
 func TestAdminCommands_PostgreSQL(t *testing.T) {
-	base := os.Getenv("KAKAOAUTH_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KAKAOAUTH_TEST_POSTGRES_URL is not set; CI must provide a PostgreSQL database")
-		}
-		t.Skip("KAKAOAUTH_TEST_POSTGRES_URL is not set")
-	}
-	schema := fmt.Sprintf("kakaoauth_cmd_%d", time.Now().UnixNano())
-	exec := func(sql string) {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Fatalf("connect to the test database: %v", err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	testAdminCommands(t, u.String())
+	dbURL, _ := pgtest.Schema(t)
+	testAdminCommands(t, dbURL)
 }
 
 // testAdminCommands drives every users and sessions command against the database of a running

@@ -5,17 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/postgres/pgtest"
 )
 
 func TestEventsCommands_SQLite(t *testing.T) {
@@ -23,31 +20,8 @@ func TestEventsCommands_SQLite(t *testing.T) {
 }
 
 func TestEventsCommands_PostgreSQL(t *testing.T) {
-	base := os.Getenv("KAKAOAUTH_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KAKAOAUTH_TEST_POSTGRES_URL is not set; CI must provide a PostgreSQL database")
-		}
-		t.Skip("KAKAOAUTH_TEST_POSTGRES_URL is not set")
-	}
-	schema := fmt.Sprintf("kakaoauth_evcmd_%d", time.Now().UnixNano())
-	exec := func(sql string) {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Fatalf("connect to the test database: %v", err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	testEventsCommands(t, u.String())
+	dbURL, _ := pgtest.Schema(t)
+	testEventsCommands(t, dbURL)
 }
 
 // testEventsCommands fills the outbox of db with a delivered, a failed and a pending item and

@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -20,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 	"github.com/kakaoauth/kakaoauth/internal/events"
 	"github.com/kakaoauth/kakaoauth/internal/postgres"
+	"github.com/kakaoauth/kakaoauth/internal/postgres/pgtest"
 	"github.com/kakaoauth/kakaoauth/internal/sqlite"
 )
 
@@ -564,40 +561,6 @@ func TestDeliver_TwoReplicasPostgres(t *testing.T) {
 // pgSchema creates a schema of its own for t (dropped at the end) and returns a URL selecting it;
 // it skips without KAKAOAUTH_TEST_POSTGRES_URL (and fails in CI).
 func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("KAKAOAUTH_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KAKAOAUTH_TEST_POSTGRES_URL is not set; CI must provide a PostgreSQL database")
-		}
-		t.Skip("KAKAOAUTH_TEST_POSTGRES_URL is not set")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "kakaoauth_events_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			return
-		}
-		defer conn.Close(context.Background())
-		conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	u, _ := pgtest.Schema(t)
+	return u
 }

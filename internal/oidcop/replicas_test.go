@@ -2,56 +2,23 @@ package oidcop_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
-	"os"
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/oauth2"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/internal/oidcop"
+	"github.com/kakaoauth/kakaoauth/internal/postgres/pgtest"
 	"github.com/kakaoauth/kakaoauth/internal/servertest"
 )
 
 // pgSchema makes an empty schema of its own for t (dropped at its end) and returns a database
 // URL that selects it; without KAKAOAUTH_TEST_POSTGRES_URL the test is skipped (CI sets it).
 func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("KAKAOAUTH_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KAKAOAUTH_TEST_POSTGRES_URL is not set; CI must provide a PostgreSQL database")
-		}
-		t.Skip("KAKAOAUTH_TEST_POSTGRES_URL is not set")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "kakaoauth_oidc_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	u, _ := pgtest.Schema(t)
+	return u
 }
 
 func openStore(t *testing.T, dbURL string) app.Store {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,59 +17,18 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
+	"github.com/kakaoauth/kakaoauth/internal/postgres/pgtest"
 	"github.com/kakaoauth/kakaoauth/internal/storetest"
 )
 
-// testURL returns the database of the tests, from KAKAOAUTH_TEST_POSTGRES_URL. Without it the
-// test is skipped, except under CI, which always provides one.
-func testURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("KAKAOAUTH_TEST_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KAKAOAUTH_TEST_POSTGRES_URL is not set; CI must provide a PostgreSQL database")
-		}
-		t.Skip("KAKAOAUTH_TEST_POSTGRES_URL is not set; skipping the PostgreSQL store tests")
-	}
-	return u
-}
+// testURL returns the database of the tests (pgtest.URL).
+func testURL(t testing.TB) string { return pgtest.URL(t) }
 
 // freshSchema creates an empty schema of its own for t, drops it when t ends, and returns a
 // database URL whose search_path selects it.
 func freshSchema(t testing.TB) string {
-	t.Helper()
-	base := testURL(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "kakaoauth_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", redact(base), err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("KAKAOAUTH_TEST_POSTGRES_URL must be a postgres:// URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	u, _ := pgtest.Schema(t)
+	return u
 }
 
 func redact(s string) string {

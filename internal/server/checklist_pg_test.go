@@ -2,15 +2,12 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kakaoauth/kakaoauth/internal/app"
+	"github.com/kakaoauth/kakaoauth/internal/postgres/pgtest"
 	"github.com/kakaoauth/kakaoauth/internal/servertest"
 )
 
@@ -18,46 +15,12 @@ import (
 // unset, failed under CI), dropped when t ends; it returns the store and the schema's name.
 func pgStore(t *testing.T) (app.Store, string, string) {
 	t.Helper()
-	base := os.Getenv("KAKAOAUTH_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KAKAOAUTH_TEST_POSTGRES_URL is not set; CI must provide a PostgreSQL database")
-		}
-		t.Skip("KAKAOAUTH_TEST_POSTGRES_URL is not set")
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "kakaoauth_sec_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
+	dbURL, schema := pgtest.Schema(t)
+	st, err := app.OpenStore(context.Background(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		conn.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	st, err := app.OpenStore(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st, u.String(), schema
+	return st, dbURL, schema
 }
 
 // TestChecklist_095_TokensAtRestPostgreSQL is case 95 on PostgreSQL: every row of every table,
