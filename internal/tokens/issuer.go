@@ -389,38 +389,42 @@ func (i *Issuer) addKeyFrom(ctx context.Context, ahead time.Duration) (string, e
 	if err != nil {
 		return "", fmt.Errorf("generate signing key: %w", err)
 	}
-	jwk := jose.JSONWebKey{Key: &priv.PublicKey, Algorithm: Algorithm, Use: "sig"}
-	tp, err := jwk.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", fmt.Errorf("generate signing key: %w", err)
-	}
-	jwk.KeyID = base64.RawURLEncoding.EncodeToString(tp)
-	pub, err := json.Marshal(jwk)
-	if err != nil {
-		return "", fmt.Errorf("generate signing key: %w", err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return "", fmt.Errorf("generate signing key: %w", err)
-	}
-	sealed, err := i.secrets.kek.seal(keyPurpose(jwk.KeyID), der)
-	clear(der)
+	now := i.now()
+	k, err := sealedKey(i.secrets, priv, Algorithm, now, now.Add(ahead))
 	if err != nil {
 		return "", err
-	}
-	now := i.now()
-	k := auth.SigningKey{
-		ID:            jwk.KeyID,
-		Algorithm:     Algorithm,
-		PrivateSealed: sealed,
-		PublicJWK:     pub,
-		CreatedAt:     now,
-		NotBefore:     now.Add(ahead),
 	}
 	if err := i.store.AddSigningKey(ctx, k); err != nil {
 		return "", fmt.Errorf("store signing key: %w", err)
 	}
 	return k.ID, nil
+}
+
+// sealedKey is the stored form of a new private key (of either ring): its kid the RFC 7638
+// thumbprint of the public key, the public JWK, and the private key sealed under secrets and
+// bound to the kid; it signs from notBefore.
+func sealedKey(secrets *Secrets, priv crypto.Signer, alg string, now, notBefore time.Time) (auth.SigningKey, error) {
+	jwk := jose.JSONWebKey{Key: priv.Public(), Algorithm: alg, Use: "sig"}
+	tp, err := jwk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return auth.SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	jwk.KeyID = base64.RawURLEncoding.EncodeToString(tp)
+	pub, err := json.Marshal(jwk)
+	if err != nil {
+		return auth.SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return auth.SigningKey{}, fmt.Errorf("generate %s key: %w", alg, err)
+	}
+	sealed, err := secrets.kek.seal(keyPurpose(jwk.KeyID), der)
+	clear(der)
+	if err != nil {
+		return auth.SigningKey{}, err
+	}
+	return auth.SigningKey{ID: jwk.KeyID, Algorithm: alg, PrivateSealed: sealed, PublicJWK: pub,
+		CreatedAt: now, NotBefore: notBefore}, nil
 }
 
 // keyPurpose binds a sealed private key to its kid, so sealed blobs cannot be swapped between

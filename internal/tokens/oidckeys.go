@@ -2,13 +2,10 @@ package tokens
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -182,31 +179,15 @@ func (k *RSAKeys) add(ctx context.Context, ahead time.Duration) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("generate RSA key: %w", err)
 	}
-	jwk := jose.JSONWebKey{Key: &priv.PublicKey, Algorithm: RSAAlgorithm, Use: "sig"}
-	tp, err := jwk.Thumbprint(crypto.SHA256)
-	if err != nil {
-		return "", fmt.Errorf("generate RSA key: %w", err)
-	}
-	jwk.KeyID = base64.RawURLEncoding.EncodeToString(tp)
-	pub, err := json.Marshal(jwk)
-	if err != nil {
-		return "", fmt.Errorf("generate RSA key: %w", err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return "", fmt.Errorf("generate RSA key: %w", err)
-	}
-	sealed, err := k.secrets.kek.seal(keyPurpose(jwk.KeyID), der)
-	clear(der)
+	now := k.now()
+	key, err := sealedKey(k.secrets, priv, RSAAlgorithm, now, now.Add(ahead))
 	if err != nil {
 		return "", err
 	}
-	now := k.now()
-	if err := k.store.AddSigningKey(ctx, auth.SigningKey{ID: jwk.KeyID, Algorithm: RSAAlgorithm, PrivateSealed: sealed,
-		PublicJWK: pub, CreatedAt: now, NotBefore: now.Add(ahead)}); err != nil {
+	if err := k.store.AddSigningKey(ctx, key); err != nil {
 		return "", fmt.Errorf("store RSA key: %w", err)
 	}
-	return jwk.KeyID, nil
+	return key.ID, nil
 }
 
 func (k *RSAKeys) load(ctx context.Context) (*rsaRing, error) {
