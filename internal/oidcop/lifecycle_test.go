@@ -175,6 +175,7 @@ func TestOIDCGrantsEnd(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("webhook: %d", resp.StatusCode)
 			}
+			s.DrainOutbox(t) // the webhook answers first; the outbox worker deletes (case 71)
 		}},
 		{"user_disabled", func(t *testing.T, s *servertest.Server, r *rp, userID string) {
 			if err := s.App.Store.SetUserDisabled(t.Context(), userID, time.Now()); err != nil {

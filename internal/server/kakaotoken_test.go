@@ -166,6 +166,7 @@ func TestKakaoToken_DeletedWithAccountAndOnUnlink(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("webhook: %d", r.StatusCode)
 	}
+	s.DrainOutbox(t) // the webhook answers first; the outbox worker deletes (checklist case 71)
 	mustAdmin(t, s, "GET", "/admin/users/"+id2+"/kakao-token", 404)
 	if _, err := s.App.Store.(auth.KakaoStore).KakaoLink(t.Context(), id2); err == nil {
 		t.Error("Kakao tokens kept after the unlink webhook")
