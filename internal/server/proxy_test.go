@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/ratelimit"
 )
 
 // TestClientAddr is the client-address rule: forwarding headers count only from a trusted
@@ -126,7 +128,8 @@ func limitedServer(t *testing.T, proxies ...string) string {
 	if s.cfg.TrustedProxies, err = ParseTrustedProxies(proxies); err != nil {
 		t.Fatal(err)
 	}
-	s.limiter = newLimiter(RateLimit{Burst: 3, Per: time.Hour}, time.Now)
+	s.cfg.RateLimit = RateLimit{Burst: 3, Per: time.Hour}
+	s.budgets = ratelimit.NewLocal(time.Now)
 	s.cfg.FailureCost = 1 // these requests fail (400): count each once, as a success would
 	s.handler = s.routes()
 	ts := httptest.NewServer(s)

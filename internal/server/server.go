@@ -134,7 +134,7 @@ type Server struct {
 	callback  string
 	handler   http.Handler
 	discovery []byte
-	limiter   *limiter
+	budgets   ratelimit.Budgets // nil: no rate limits
 }
 
 // New builds the server and its routes.
@@ -184,7 +184,12 @@ func New(cfg Config) *Server {
 	for _, u := range cfg.ReturnTo {
 		s.returnTo[u] = true
 	}
-	s.limiter = newLimiter(cfg.RateLimit, cfg.Now)
+	if ratelimit.Limit(cfg.RateLimit).Valid() {
+		s.budgets = cfg.Budgets
+		if s.budgets == nil {
+			s.budgets = ratelimit.NewLocal(cfg.Now)
+		}
+	}
 	s.callback = origin(cfg.PublicURL) + s.path("/auth/kakao/callback")
 	s.discovery = s.discoveryDocument()
 	s.handler = s.routes()

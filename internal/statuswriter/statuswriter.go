@@ -16,6 +16,15 @@ type Writer struct {
 // New wraps w.
 func New(w http.ResponseWriter) *Writer { return &Writer{ResponseWriter: w} }
 
+// Of returns w itself when it is already a Writer (an outer handler wraps every answer for the
+// request log), and wraps it otherwise.
+func Of(w http.ResponseWriter) *Writer {
+	if sw, ok := w.(*Writer); ok {
+		return sw
+	}
+	return New(w)
+}
+
 // WriteHeader records the first final (2xx–5xx) status.
 func (w *Writer) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {

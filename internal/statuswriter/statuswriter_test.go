@@ -52,3 +52,18 @@ func TestWriter_ResponseControllerStillWorks(t *testing.T) {
 		})
 	}
 }
+
+// Of reuses a Writer it is given (so a handler inside the request log's wrapper reads the same
+// status) and wraps anything else.
+func TestOf(t *testing.T) {
+	rec := httptest.NewRecorder()
+	outer := New(rec)
+	if Of(outer) != outer {
+		t.Error("Of wrapped a Writer again")
+	}
+	inner := Of(rec)
+	inner.WriteHeader(http.StatusTeapot)
+	if inner.Status() != http.StatusTeapot || rec.Code != http.StatusTeapot {
+		t.Errorf("Of(recorder): status %d, recorder %d", inner.Status(), rec.Code)
+	}
+}
