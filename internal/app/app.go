@@ -253,7 +253,7 @@ func NewWithStore(ctx context.Context, cfg Config, store Store) (*App, error) {
 			closeRedis()
 		}
 	}
-	kakaoExtras, kakaoLogoutURL, err := kakaoLink(cfg, store, idp, kc)
+	kakaoExtras, kakaoLogoutURL, err := kakaoLink(cfg, store, secrets, idp, kc)
 	if err != nil {
 		closeBudgets()
 		return nil, err

@@ -24,7 +24,7 @@ const KakaoLogoutCallbackPath = "/auth/kakao/logout/callback"
 // kakaoLink wires the Kakao link extras: consent tracking on every store that keeps links,
 // sealed Kakao tokens when asked, and the Kakao logout mode. The second result is the
 // server's KakaoLogoutURL (nil unless the mode is redirect).
-func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client) (auth.KakaoConfig, func(string) string, error) {
+func kakaoLink(cfg Config, store Store, secrets *tokens.Secrets, idp *kakaoidp.Provider, kc *kakao.Client) (auth.KakaoConfig, func(string) string, error) {
 	var kx auth.KakaoConfig
 	// The raw store: the metrics wrapper times auth.Store only.
 	if ks, ok := store.(auth.KakaoStore); ok {
@@ -34,12 +34,8 @@ func kakaoLink(cfg Config, store Store, idp *kakaoidp.Provider, kc *kakao.Client
 		if kx.Links == nil {
 			return kx, nil, errors.New("KAKAOAUTH_KAKAO_STORE_TOKENS: this store cannot keep Kakao tokens")
 		}
-		vault, err := tokens.NewTokenVault(cfg.Secret)
-		if err != nil {
-			return kx, nil, fmt.Errorf("KAKAOAUTH_SECRET: %w", err)
-		}
 		idp.KeepTokens, idp.Now = true, cfg.Now
-		kx.StoreTokens, kx.Vault, kx.Refresher = true, vault, idp
+		kx.StoreTokens, kx.Vault, kx.Refresher = true, secrets.TokenVault(), idp
 	}
 	var logoutURL func(state string) string
 	switch cfg.KakaoLogout {

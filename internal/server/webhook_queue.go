@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
 
 // defaultWebhookAnswerWithin is how long the unlink webhook waits for its work to be queued
@@ -33,7 +35,7 @@ func (s *Server) queueUnlinkWebhook(ctx context.Context, subject, reason string)
 	go func() {
 		qctx, cancel := context.WithTimeout(bg, webhookQueueTimeout)
 		defer cancel()
-		q, err := s.cfg.Service.QueueUnlinkedAtProvider(qctx, "kakao", subject, reason)
+		q, err := s.cfg.Service.QueueUnlinkedAtProvider(qctx, auth.ProviderKakao, subject, reason)
 		done <- result{q, err}
 		select {
 		case <-late:

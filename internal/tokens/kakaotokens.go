@@ -1,12 +1,8 @@
 package tokens
 
 import (
-	"crypto/hkdf"
-	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kakaoauth/kakaoauth/internal/auth"
 )
@@ -24,21 +20,18 @@ type TokenVault struct {
 
 var _ auth.TokenVault = (*TokenVault)(nil)
 
-// NewTokenVault derives the vault's key from the operator's secret.
+// NewTokenVault derives the vault's key from the operator's secret (as DeriveSecrets does; a
+// caller holding the Secrets takes Secrets.TokenVault).
 func NewTokenVault(secret string) (*TokenVault, error) {
-	if n := utf8.RuneCountInString(secret); n < MinSecretLength {
-		return nil, fmt.Errorf("KAKAOAUTH_SECRET must be at least %d characters long (it has %d)", MinSecretLength, n)
-	}
-	key, err := hkdf.Key(sha256.New, []byte(secret), []byte(hkdfSalt), infoKakaoTokens, 32)
-	if err != nil {
-		return nil, fmt.Errorf("derive Kakao token key from KAKAOAUTH_SECRET: %w", err)
-	}
-	s, err := NewSealer(key)
+	s, err := DeriveSecrets(secret)
 	if err != nil {
 		return nil, err
 	}
-	return &TokenVault{sealer: s}, nil
+	return s.TokenVault(), nil
 }
+
+// TokenVault returns the vault of Kakao's tokens, keyed by its own derivation of the secret.
+func (s *Secrets) TokenVault() *TokenVault { return &TokenVault{sealer: s.vault} }
 
 type sealedKakaoTokens struct {
 	Access        string    `json:"a"`

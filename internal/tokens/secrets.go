@@ -53,6 +53,7 @@ type Secrets struct {
 	flow      *Sealer // seals flow cookies
 	successor []byte  // HMAC key deriving a refresh token's successor
 	csrf      []byte  // HMAC key of CSRF tokens
+	vault     *Sealer // seals Kakao's tokens kept for the service (kakaotokens.go)
 }
 
 // DeriveSecrets derives every key from the operator's secret with HKDF-SHA256. The secret is any
@@ -65,8 +66,8 @@ func DeriveSecrets(secret string) (*Secrets, error) {
 	derive := func(info string) ([]byte, error) {
 		return hkdf.Key(sha256.New, []byte(secret), []byte(hkdfSalt), info, 32)
 	}
-	var keys [4][]byte
-	for i, info := range []string{infoKeyEncryption, infoFlowSealing, infoRefreshSuccess, infoCSRF} {
+	var keys [5][]byte
+	for i, info := range []string{infoKeyEncryption, infoFlowSealing, infoRefreshSuccess, infoCSRF, infoKakaoTokens} {
 		k, err := derive(info)
 		if err != nil {
 			return nil, fmt.Errorf("derive keys from KAKAOAUTH_SECRET: %w", err)
@@ -81,7 +82,11 @@ func DeriveSecrets(secret string) (*Secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Secrets{kek: kek, flow: flow, successor: keys[2], csrf: keys[3]}, nil
+	vault, err := NewSealer(keys[4])
+	if err != nil {
+		return nil, err
+	}
+	return &Secrets{kek: kek, flow: flow, successor: keys[2], csrf: keys[3], vault: vault}, nil
 }
 
 // FlowSealer returns the Sealer of short-lived browser state such as the login flow cookie.
