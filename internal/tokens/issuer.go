@@ -260,23 +260,31 @@ func (i *Issuer) rotate(ctx context.Context, ahead time.Duration) (string, error
 	if err != nil {
 		return "", err
 	}
-	now := i.now()
-	retireAt := now.Add(ahead)
+	if err := retireOthers(ctx, i.store, Algorithm, before, newID, i.now(), ahead, i.overlap); err != nil {
+		return "", err
+	}
+	return newID, i.storeRing(ctx, "rotation")
+}
+
+// retireOthers is the second half of a rotation of either ring (the ES256 Issuer, RSAKeys): of
+// the keys of algorithm alg stored before the new key newID was added, it retires the unretired
+// ones from now+ahead and deletes those retired longer than overlap ago. Keys of the other
+// algorithm belong to the other ring and are left alone.
+func retireOthers(ctx context.Context, store KeyStore, alg string, before []auth.SigningKey, newID string, now time.Time, ahead, overlap time.Duration) error {
 	for _, k := range before {
 		switch {
-		case k.ID == newID:
-		case k.Algorithm != Algorithm: // another ring's key (RSAKeys): not ours to retire
+		case k.ID == newID || k.Algorithm != alg:
 		case k.RetiredAt.IsZero():
-			if err := i.store.RetireSigningKey(ctx, k.ID, retireAt); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return "", fmt.Errorf("retire signing key %s: %w", k.ID, err)
+			if err := store.RetireSigningKey(ctx, k.ID, now.Add(ahead)); err != nil && !errors.Is(err, auth.ErrNotFound) {
+				return fmt.Errorf("retire signing key %s: %w", k.ID, err)
 			}
-		case !now.Before(k.RetiredAt.Add(i.overlap)):
-			if err := i.store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return "", fmt.Errorf("delete signing key %s: %w", k.ID, err)
+		case !now.Before(k.RetiredAt.Add(overlap)):
+			if err := store.DeleteSigningKey(ctx, k.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
+				return fmt.Errorf("delete signing key %s: %w", k.ID, err)
 			}
 		}
 	}
-	return newID, i.storeRing(ctx, "rotation")
+	return nil
 }
 
 // storeRing reads the stored keys again and makes them the ring, which must be able to sign

@@ -109,21 +109,8 @@ func (k *RSAKeys) RotateAhead(ctx context.Context, ahead time.Duration) error {
 	if err != nil {
 		return err
 	}
-	now := k.now()
-	for _, key := range before {
-		if key.Algorithm != RSAAlgorithm || key.ID == newID {
-			continue
-		}
-		switch {
-		case key.RetiredAt.IsZero():
-			if err := k.store.RetireSigningKey(ctx, key.ID, now.Add(ahead)); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return fmt.Errorf("retire signing key %s: %w", key.ID, err)
-			}
-		case !now.Before(key.RetiredAt.Add(k.overlap)):
-			if err := k.store.DeleteSigningKey(ctx, key.ID); err != nil && !errors.Is(err, auth.ErrNotFound) {
-				return fmt.Errorf("delete signing key %s: %w", key.ID, err)
-			}
-		}
+	if err := retireOthers(ctx, k.store, RSAAlgorithm, before, newID, k.now(), ahead, k.overlap); err != nil {
+		return err
 	}
 	ring, err := k.load(ctx)
 	if err != nil {
