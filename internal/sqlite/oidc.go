@@ -290,7 +290,7 @@ func (db *DB) Grant(ctx context.Context, sessionID string) (auth.OIDCGrant, auth
 		authAt int64
 		ss     sessionScan
 	)
-	err := db.write.QueryRowContext(ctx, `SELECT g.session_id, g.client_id, g.user_id, g.scopes, g.auth_time,
+	err := db.read.QueryRowContext(ctx, `SELECT g.session_id, g.client_id, g.user_id, g.scopes, g.auth_time,
 		g.browser_session, `+sessionCols+` FROM oidc_grants g JOIN sessions s ON s.id = g.session_id
 		WHERE g.session_id = ?`, sessionID).Scan(append([]any{&g.SessionID, &g.ClientID, &g.UserID, &scopes, &authAt,
 		&g.BrowserSession}, ss.dest()...)...)
@@ -341,7 +341,7 @@ func revokeClientGrants(ctx context.Context, tx *sql.Tx, userID, clientID string
 // SessionByID returns one session in any state.
 func (db *DB) SessionByID(ctx context.Context, id string) (auth.Session, error) {
 	var ss sessionScan
-	err := db.write.QueryRowContext(ctx, `SELECT `+sessionColsLive+` FROM sessions s WHERE s.id = ?`, id).Scan(ss.dest()...)
+	err := db.read.QueryRowContext(ctx, `SELECT `+sessionColsLive+` FROM sessions s WHERE s.id = ?`, id).Scan(ss.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Session{}, auth.ErrNotFound
 	}
