@@ -85,17 +85,11 @@ func (p *Provider) verifyAccess(token string) (accessClaims, error) {
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != accessTokenType {
 		return accessClaims{}, errors.New("not an access token")
 	}
-	var key *jose.JSONWebKey
-	for _, k := range p.cfg.RSA.PublicKeys() {
-		if k.KeyID == h.KeyID {
-			key = &k
-			break
-		}
-	}
-	if key == nil {
+	key, ok := p.cfg.RSA.PublicKey(h.KeyID)
+	if !ok {
 		return accessClaims{}, errors.New("unknown key")
 	}
-	payload, err := jws.Verify(key)
+	payload, err := jws.Verify(&key)
 	if err != nil {
 		return accessClaims{}, errors.New("bad signature")
 	}

@@ -157,6 +157,17 @@ func (k *RSAKeys) PublicKeys() []jose.JSONWebKey {
 	return append([]jose.JSONWebKey(nil), k.ring.Load().pub...)
 }
 
+// PublicKey returns the published public key of kid, without copying the set (a verifier's
+// lookup on every request).
+func (k *RSAKeys) PublicKey(kid string) (jose.JSONWebKey, bool) {
+	for _, key := range k.ring.Load().pub {
+		if key.KeyID == kid {
+			return key, true
+		}
+	}
+	return jose.JSONWebKey{}, false
+}
+
 // Pending reports whether a rotation has published a key that does not sign yet (as of the last
 // Reload or Rotate): a scheduled rotation waits for it instead of adding another.
 func (k *RSAKeys) Pending() bool { return k.ring.Load().pending }
