@@ -23,22 +23,6 @@ var _ auth.Outbox = (*DB)(nil)
 const outboxCols = `id, kind, event_id, event_type, target, payload, created_at, state, attempts,
 	next_attempt_at, claimed_until, last_error, done_at`
 
-// eventUserCols selects a user for an event; the query joins identities as ek.
-const eventUserCols = `u.id, u.nickname, u.email, u.email_verified, u.profile_image_url,
-	u.created_at, u.updated_at, u.last_login_at, COALESCE(ek.subject, '')`
-
-const eventKakaoJoin = `LEFT JOIN identities ek ON ek.user_id = u.id AND ek.provider = 'kakao'`
-
-func eventUserDest(u *auth.User) []any {
-	return []any{&u.ID, &u.Nickname, &u.Email, &u.EmailVerified, &u.ProfileImageURL,
-		&u.CreatedAt, &u.UpdatedAt, &u.LastLoginAt, &u.KakaoID}
-}
-
-func eventUserUTC(u auth.User) auth.User {
-	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = utc(u.CreatedAt), utc(u.UpdatedAt), utc(u.LastLoginAt)
-	return u
-}
-
 func scanOutbox(r pgx.Row) (auth.OutboxItem, error) {
 	var (
 		it            auth.OutboxItem
@@ -109,15 +93,14 @@ func (db *DB) userEvent(ctx context.Context, tx pgx.Tx, typ, id string, at time.
 	if db.targets() == nil {
 		return nil
 	}
-	var u auth.User
-	err := tx.QueryRow(ctx, `SELECT `+eventUserCols+` FROM users u `+eventKakaoJoin+` WHERE u.id = $1`, id).Scan(eventUserDest(&u)...)
+	u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users u `+kakaoJoin+` WHERE u.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("event user: %w", err)
 	}
-	return db.insertEvents(ctx, tx, auth.Event{Type: typ, At: micro(at).UTC(), User: eventUserUTC(u)})
+	return db.insertEvents(ctx, tx, auth.Event{Type: typ, At: micro(at).UTC(), User: u})
 }
 
 // disabledEvent writes user.disabled (at set) or user.enabled (at zero) for user id.
@@ -136,8 +119,8 @@ func (db *DB) revokedEvents(ctx context.Context, tx pgx.Tx, userID, sessionID st
 	if db.targets() == nil || (userID == "" && sessionID == "") {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT `+sessionCols+`, `+eventUserCols+`
-		FROM sessions s JOIN users u ON u.id = s.user_id `+eventKakaoJoin+`
+	rows, err := tx.Query(ctx, `SELECT `+sessionCols+`, `+userCols+`
+		FROM sessions s JOIN users u ON u.id = s.user_id `+kakaoJoin+`
 		WHERE s.revoked_at IS NULL AND s.expires_at > $1 AND ($2 = '' OR s.user_id = $2) AND ($3 = '' OR s.id = $3)
 		ORDER BY s.id FOR NO KEY UPDATE OF s`, now, userID, sessionID)
 	if err != nil {
@@ -146,13 +129,13 @@ func (db *DB) revokedEvents(ctx context.Context, tx pgx.Tx, userID, sessionID st
 	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (auth.Event, error) {
 		var (
 			ss sessionScan
-			u  auth.User
+			us userScan
 		)
-		if err := r.Scan(append(ss.dest(), eventUserDest(&u)...)...); err != nil {
+		if err := r.Scan(append(ss.dest(), us.dest()...)...); err != nil {
 			return auth.Event{}, err
 		}
 		s := ss.session()
-		return auth.Event{Type: auth.EventSessionRevoked, At: now.UTC(), User: eventUserUTC(u), Session: &s}, nil
+		return auth.Event{Type: auth.EventSessionRevoked, At: now.UTC(), User: us.user(), Session: &s}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("event sessions: %w", err)
@@ -166,16 +149,15 @@ func (db *DB) revokedEvents(ctx context.Context, tx pgx.Tx, userID, sessionID st
 func (db *DB) deleteUserWithEvent(ctx context.Context, what, where string, args ...any) (string, error) {
 	var id string
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var u auth.User
-		err := tx.QueryRow(ctx, `SELECT `+eventUserCols+` FROM users u `+eventKakaoJoin+` WHERE `+where+
-			` FOR UPDATE OF u`, args...).Scan(eventUserDest(&u)...)
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userCols+` FROM users u `+kakaoJoin+` WHERE `+where+
+			` FOR UPDATE OF u`, args...))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return auth.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if err := db.insertEvents(ctx, tx, auth.Event{Type: auth.EventUserDeleted, At: micro(db.now()).UTC(), User: eventUserUTC(u)}); err != nil {
+		if err := db.insertEvents(ctx, tx, auth.Event{Type: auth.EventUserDeleted, At: micro(db.now()).UTC(), User: u}); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, u.ID)
