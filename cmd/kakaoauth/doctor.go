@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kakaoauth/kakaoauth/internal/app"
 	"github.com/kakaoauth/kakaoauth/kakao"
 )
 
@@ -311,7 +312,7 @@ func (d *doctor) checkLogoutRedirect(ctx context.Context) {
 	}
 	target := d.cfg.KakaoLogoutURI
 	if target == "" && d.cfg.PublicURL != nil {
-		target = strings.TrimSuffix(d.cfg.PublicURL.String(), "/") + "/auth/kakao/logout/callback"
+		target = strings.TrimSuffix(d.cfg.PublicURL.String(), "/") + app.KakaoLogoutCallbackPath
 	}
 	if target == "" {
 		return
