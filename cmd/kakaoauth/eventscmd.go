@@ -142,7 +142,7 @@ func (a *adminRun) listOutbox(items []auth.OutboxItem) error {
 	if a.json {
 		out := make([]outboxJSON, 0, len(items))
 		for _, it := range items {
-			j := outboxJSON{ID: it.ID, Kind: it.Kind, EventID: it.EventID, EventType: it.EventType, Target: it.Target,
+			j := outboxJSON{ID: it.ID, Kind: it.Kind, EventID: it.EventID, EventType: it.EventType, Target: events.RedactURL(it.Target),
 				State: it.State, Attempts: it.Attempts, CreatedAt: it.CreatedAt, NextAttemptAt: it.NextAttemptAt, LastError: it.LastError}
 			if !it.DoneAt.IsZero() {
 				d := it.DoneAt
@@ -164,7 +164,7 @@ func (a *adminRun) listOutbox(items []auth.OutboxItem) error {
 			next = "-"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", it.ID, it.Kind, dash(it.EventType), it.State, it.Attempts,
-			next, dash(clipText(it.Target, 60)), dash(clipText(it.LastError, 60)))
+			next, dash(clipText(events.RedactURL(it.Target), 60)), dash(clipText(it.LastError, 60)))
 	}
 	return tw.Flush()
 }

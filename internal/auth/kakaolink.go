@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -53,6 +53,9 @@ type KakaoStore interface {
 	// columns; no link is not an error.
 	DeleteKakaoTokens(ctx context.Context, userID string) error
 }
+
+// kakaoRefreshSeed hashes user ids to Service.kakaoRefreshMu's stripes.
+var kakaoRefreshSeed = maphash.MakeSeed()
 
 // TokenVault seals Kakao's tokens at rest, bound to their user (internal/tokens).
 type TokenVault interface {
@@ -158,9 +161,9 @@ func (s *Service) refreshKakaoIfDue(ctx context.Context, userID string, due func
 	if !s.KakaoTokensKept() {
 		return ProviderTokens{}, false, &Error{Code: ECodeNotFound, Message: "Kakao tokens are not kept (KAKAOAUTH_KAKAO_STORE_TOKENS)"}
 	}
-	mu, _ := s.kakaoRefreshMu.LoadOrStore(userID, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
+	mu := &s.kakaoRefreshMu[maphash.String(kakaoRefreshSeed, userID)%uint64(len(s.kakaoRefreshMu))]
+	mu.Lock()
+	defer mu.Unlock()
 
 	l, err := k.Links.KakaoLink(ctx, userID)
 	if errors.Is(err, ErrNotFound) || (err == nil && l.TokensSealed == nil) {

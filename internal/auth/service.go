@@ -91,8 +91,9 @@ type Config struct {
 type Service struct {
 	cfg Config
 	log *slog.Logger
-	// kakaoRefreshMu serialises Kakao token refreshes per user (kakaolink.go).
-	kakaoRefreshMu sync.Map
+	// kakaoRefreshMu serialises Kakao token refreshes per user (kakaolink.go): a user's
+	// refreshes take the stripe of its id's hash, so the locks stay few however many users.
+	kakaoRefreshMu [64]sync.Mutex
 }
 
 // NewService returns a Service; a zero RefreshTTL means 30 days.

@@ -284,7 +284,7 @@ func (w *Worker) attempt(ctx context.Context, it auth.OutboxItem) {
 	attrs := []slog.Attr{slog.Int64("outbox_id", it.ID), slog.String("kind", it.Kind), slog.Int("attempt", it.Attempts),
 		slog.String("outcome", outcome)}
 	if it.Kind == auth.KindEvent {
-		attrs = append(attrs, slog.String("event_id", it.EventID), slog.String("type", it.EventType), slog.String("url", redactURL(it.Target)))
+		attrs = append(attrs, slog.String("event_id", it.EventID), slog.String("type", it.EventType), slog.String("url", RedactURL(it.Target)))
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String("err", r.Error))
@@ -356,8 +356,8 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "")
 }
 
-// redactURL drops the query and user info of an event URL (they may carry a token).
-func redactURL(s string) string {
+// RedactURL drops the query and user info of an event URL (they may carry a token).
+func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "(bad URL)"

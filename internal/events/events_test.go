@@ -564,3 +564,17 @@ func pgSchema(t *testing.T) string {
 	u, _ := pgtest.Schema(t)
 	return u
 }
+
+// An event URL may carry a token in its query or user info: logs and `events list` show it
+// without them.
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://user:pw@hooks.example/in?token=s3cret#user.created": "https://hooks.example/in",
+		"http://127.0.0.1:9000/hook":                                 "http://127.0.0.1:9000/hook",
+		"://bad":                                                     "(bad URL)",
+	} {
+		if got := events.RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
